@@ -1,9 +1,53 @@
-"""Building requests and responses for a user agent (RFC 3261 §8.1.1, §8.2.6)."""
+"""Building requests and responses for a user agent (RFC 3261 §8.1.1, §8.2.6).
+
+Responses and DTMF INFO are made here; the request builders live in `requests.py` and
+`_useragent.py` and are re-exported, so this module is the one place to import them from.
+"""
 
 from __future__ import annotations
 
+from ._useragent import (
+    ALLOW,
+    MAX_FORWARDS,
+    ExtraHeaders,
+    UserAgentConfig,
+    build_request,
+    request_uri,
+    route_request,
+)
+from .dialog import Dialog
 from .headers import MutableHeaders
 from .message import Request, Response
+from .requests import (
+    DEFAULT_EXPIRES,
+    cancel,
+    invite,
+    options,
+    register,
+    unregister,
+    with_credentials,
+)
+
+__all__ = [
+    "ALLOW",
+    "DEFAULT_EXPIRES",
+    "DTMF_SIGNALS",
+    "MAX_FORWARDS",
+    "REASONS",
+    "ExtraHeaders",
+    "UserAgentConfig",
+    "build_request",
+    "cancel",
+    "info_dtmf",
+    "invite",
+    "make_response",
+    "options",
+    "register",
+    "request_uri",
+    "route_request",
+    "unregister",
+    "with_credentials",
+]
 
 #: Reason phrases of the responses this package sends (RFC 3261 §21 and extensions).
 REASONS = {
@@ -73,11 +117,32 @@ def make_response(
             out.add(name, value)
         elif name.lower() in ("to", "t"):
             if to_tag is not None and status != 100 and request.to.tag is None:
-                value = str(request.to.with_param("tag", to_tag))
-            out.add(name, value)
+                out.add(name, str(request.to.with_param("tag", to_tag)))
+            else:
+                out.add(name, value)
     for name, value in headers or ():
         out.add(name, value)
     if body:
         out.add("Content-Type", content_type or "application/sdp")
     out.add("Content-Length", str(len(body)))
-    return Response(status, reason if reason is not None else REASONS.get(status, ""), out.freeze(), body)
+    return Response(
+        status, reason if reason is not None else REASONS.get(status, ""), out.freeze(), body
+    )
+
+
+#: The tones `info_dtmf` sends: the sixteen DTMF events of RFC 4733 §3.2.
+DTMF_SIGNALS = frozenset("0123456789*#ABCD")
+
+
+def info_dtmf(dialog: Dialog, digit: str, duration_ms: int = 100) -> Request:
+    """A DTMF tone as SIP INFO (RFC 6086) in the dialog, with the body JsSIP sends.
+
+    For peers without RFC 4733 telephone-events. `application/dtmf-relay` has no RFC; the body
+    is `Signal=1` CRLF `Duration=100`, byte for byte as JsSIP 3.13 sent it (no final CRLF).
+    """
+    if len(digit) != 1 or digit.upper() not in DTMF_SIGNALS:
+        raise ValueError(f"not a DTMF signal: {digit!r}")
+    if not 0 < duration_ms <= 60_000:
+        raise ValueError(f"DTMF duration out of range: {duration_ms} ms")
+    body = f"Signal={digit.upper()}\r\nDuration={duration_ms}".encode()
+    return dialog.create_request("INFO", body, "application/dtmf-relay")
