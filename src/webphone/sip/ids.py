@@ -27,11 +27,12 @@ class Ids:
 
     def token(self, length: int = 16) -> str:
         """`length` characters from [a-z0-9], about 5.2 bits of entropy each."""
+        # 6 random bits per character leave room for an unbiased base-36 expansion.
         bits = self._rng.getrandbits(6 * length)
         out = []
         for _ in range(length):
-            out.append(_ALPHABET[(bits & 63) % 36])
-            bits >>= 6
+            bits, digit = divmod(bits, 36)
+            out.append(_ALPHABET[digit])
         return "".join(out)
 
     def branch(self) -> str:
