@@ -1,67 +1,28 @@
-"""The `webphone` command line."""
+"""The `webphone` command line: one module per command in `webphone.commands`."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from . import __version__
-from .sip import ParseError, Request, parse
+from .commands import COMMANDS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="webphone", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="webphone", description="A SIP-over-WebRTC softphone, run by a Python server."
+    )
     parser.add_argument("--version", action="version", version=f"webphone {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    lint = commands.add_parser(
-        "lint",
-        help="check SIP messages from files (or stdin) and show what a server would answer",
-    )
-    lint.add_argument("files", nargs="*", type=Path, help="files holding one SIP message each")
-    lint.add_argument("--json", action="store_true", help="one JSON object per message")
-    lint.set_defaults(run=_lint)
-
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subparsers)
     args = parser.parse_args(argv)
-    return int(args.run(args))
-
-
-def _lint(args: argparse.Namespace) -> int:
-    sources = [(str(p), p.read_bytes()) for p in args.files] or [("-", sys.stdin.buffer.read())]
-    failed = 0
-    for name, data in sources:
-        report = lint_message(data)
-        failed += not report["valid"]
-        if args.json:
-            print(json.dumps({"file": name, **report}))
-        elif report["valid"]:
-            print(f"{name}: ok: {report['summary']}")
-        else:
-            print(f"{name}: {report['status']}: {report['error']}")
-    return 1 if failed else 0
-
-
-def lint_message(data: bytes) -> dict[str, object]:
-    """Parse one message; say what it is, or why a server would refuse it and with which status."""
     try:
-        message = parse(data)
-    except ParseError as e:
-        return {"valid": False, "status": e.status, "error": str(e)}
-    start = (
-        f"{message.method} {message.uri}"
-        if isinstance(message, Request)
-        else f"{message.status} {message.reason}"
-    )
-    via = message.via
-    return {
-        "valid": True,
-        "summary": f"{start} (Call-ID {message.call_id}, CSeq {message.cseq}, via {via.transport})",
-        "headers": len(message.headers),
-        "body_bytes": len(message.body),
-    }
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

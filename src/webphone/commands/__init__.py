@@ -1,0 +1,10 @@
+"""The `webphone` subcommands; each module offers `add_parser(subparsers)` and sets `run`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import lint
+
+#: In the order `webphone --help` lists them.
+COMMANDS: tuple[ModuleType, ...] = (lint,)
