@@ -1,0 +1,1 @@
+"""Helpers for tests that need real services: network namespace, Kamailio, SIPp."""
