@@ -75,6 +75,7 @@ class Call:
         self.dialog: Dialog | None = None
         self.local_hold = False
         self.remote_hold = False
+        self.muted = False
         self._invite: Request | None = None  # the INVITE as last sent or received
         self._local_tag = ctx.ua.ids.tag()
         self._provisional = asyncio.Event()
@@ -350,7 +351,15 @@ class Call:
         direction: Direction = "sendonly" if hold else "sendrecv"
         if await self._reinvite(direction):
             self.local_hold = hold
+            # sendonly lets us send music on hold; we have none, and the held party must not
+            # hear our microphone, so it gets silence until unhold.
+            self.media.mute(hold or self.muted)
             self._ctx.emit(HoldChanged(self.call_id, self.local_hold, self.remote_hold))
+
+    def set_mute(self, muted: bool) -> None:
+        """Mute: the far end gets silence; packets keep flowing, so no SDP change."""
+        self.muted = muted
+        self.media.mute(muted or self.local_hold)
 
     async def _reinvite(self, direction: Direction) -> bool:
         if self._reinviting:

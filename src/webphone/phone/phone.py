@@ -151,10 +151,10 @@ class Phone:
         await self._current("unhold").set_hold(False)
 
     def mute(self) -> None:
-        self._current("mute").media.mute(True)
+        self._current("mute").set_mute(True)
 
     def unmute(self) -> None:
-        self._current("unmute").media.mute(False)
+        self._current("unmute").set_mute(False)
 
     async def dialpad_press(self, digit: str) -> None:
         """DTMF in an answered call (RFC 4733 when negotiated, else SIP INFO)."""
@@ -162,9 +162,10 @@ class Phone:
 
     async def close(self) -> None:
         """Hang up, unregister and disconnect."""
-        if self.call is not None:
-            await self.call.hangup()
-            await self.call.close()
+        call = self.call
+        if call is not None:
+            await call.hangup()
+            await call.close()
         if self._registration is not None:
             if self._registration.registered:
                 with contextlib.suppress(TimeoutError):

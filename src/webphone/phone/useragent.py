@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..sip import Request, Response
 from ..sip.builders import make_response
-from ..sip.digest import parse_challenge_headers, parse_credentials
+from ..sip.digest import parse_challenge_headers
 from ..sip.digest_client import AuthDecision, DigestClient
 from ..sip.errors import InvalidStateError, ParseError
 from ..sip.events import (
@@ -140,11 +140,13 @@ class UserAgent:
         credentials_header = "Proxy-Authorization" if proxy else "Authorization"
         try:
             challenges = parse_challenge_headers(response.headers.get_all(challenge_header))
-            sent = [parse_credentials(v) for v in request.headers.get_all(credentials_header)]
         except ParseError as e:
             logger.warning("unusable %s challenge: %s", response.status, e)
             return None
-        if client.challenged(challenges, sent=sent) is not AuthDecision.RETRY:
+        # Credentials sent before any challenge in this exchange (a refresh reusing the last
+        # nonce) may simply be out of date, after a server restart say: the first challenge
+        # is always answered; a second one means the password is wrong (`request` gives up).
+        if client.challenged(challenges, sent=()) is not AuthDecision.RETRY:
             return None
         credentials = client.authorization(request.method, str(request.uri), request.body)
         if not credentials:
