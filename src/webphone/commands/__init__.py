@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import lint
+from . import call, lint
 
 #: In the order `webphone --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (lint,)
+COMMANDS: tuple[ModuleType, ...] = (call, lint)

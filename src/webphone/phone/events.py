@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -14,9 +15,8 @@ class PhoneEvent:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"event": self.name}
-        for key in self.__dataclass_fields__:
-            value = getattr(self, key)
-            out[key] = value.to_dict() if hasattr(value, "to_dict") else value
+        for field in dataclasses.fields(self):
+            out[field.name] = getattr(self, field.name)
         return out
 
 
