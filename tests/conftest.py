@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
 from support.netns import ensure_loopback_namespace
 
 SIP_FIXTURES = Path(__file__).parent / "fixtures" / "sip"

@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 from . import _abnf
 from .errors import ParseError
-from .params import Params, format_params, get_param, parse_params, remove_param, set_param
-from .uri import Uri, parse_uri
+from .params import (
+    Params,
+    format_params,
+    get_param,
+    remove_param,
+    set_param,
+    split_params,
+    unquote,
+)
+from .uri import Uri, is_ipv6_reference, parse_uri
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,50 +46,61 @@ class NameAddr:
 
     @property
     def expires(self) -> int | None:
-        value = self.param("expires")
+        """The `expires` parameter of a Contact (§20.10), in seconds."""
+        return _int_param(self.params, "expires")
+
+    @property
+    def instance(self) -> str | None:
+        """The `+sip.instance` of a Contact without its quotes and brackets (RFC 5626 §4.1)."""
+        value = self.param("+sip.instance")
         if value is None:
             return None
-        if not value.isdigit():
-            raise ParseError(f"bad expires parameter {value!r}")
-        return int(value)
+        value = unquote(value)
+        return value[1:-1] if value[:1] == "<" and value[-1:] == ">" else value
+
+    @property
+    def reg_id(self) -> int | None:
+        """The `reg-id` of a Contact (RFC 5626 §4.2)."""
+        return _int_param(self.params, "reg-id")
+
+
+def _int_param(params: Params, name: str) -> int | None:
+    value = get_param(params, name)
+    if value is None:
+        return None
+    if _abnf.digits_re.fullmatch(value) is None:
+        raise ParseError(f"bad {name} parameter {value[:20]!r}")
+    return int(value)
+
+
+# Control characters a quoted-string can carry only as a quoted-pair (§25.1): all but HTAB.
+_CONTROLS = {c: f"\\{chr(c)}" for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+_CONTROLS[ord("\\")] = "\\\\"
+_CONTROLS[ord('"')] = '\\"'
 
 
 def quote_display(name: str) -> str:
-    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    """The display name as a quoted-string; CR and LF cannot be written (ValueError)."""
+    if "\r" in name or "\n" in name:
+        raise ValueError(f"a display name cannot hold CR or LF: {name!r}")
+    return '"' + name.translate(_CONTROLS) + '"'
 
 
 def parse_name_addr(text: str) -> NameAddr:
-    """Parse name-addr or addr-spec with header parameters (From, To, Contact, Route ...)."""
-    text = text.strip()
-    lt = text.find("<")
-    if lt < 0:
-        # addr-spec without brackets: parameters after the URI belong to the header (§20.10)
-        uri_text, semi, rest = text.partition(";")
-        if not uri_text or any(c in uri_text for c in ' \t"'):
-            raise ParseError(f"bad address {text!r}")
-        return NameAddr(parse_uri(uri_text), None, parse_params(semi + rest, "address"))
-    display: str | None = None
-    if lt > 0:
-        if text[0] == '"':
-            m = _abnf.quoted_display_re.match(text)
-            if m is None:
-                raise ParseError(f"bad display name in {text!r}")
-            lt = m.end() - 1
-            display = _abnf.quoted_pair_re.sub(r"\1", m[1][1:-1])
-        else:
-            display = text[:lt].strip()
-            if not _is_token_list(display):
-                raise ParseError(f"bad display name {display!r}")
-    gt = text.find(">", lt)
-    if gt < 0:
-        raise ParseError(f"missing '>' in {text!r}")
-    uri = parse_uri(text[lt + 1 : gt].strip())
-    return NameAddr(uri, display or None, parse_params(text[gt + 1 :].strip(), "name-addr"))
+    """Parse name-addr or addr-spec with header parameters (From, To, Contact, Route ...).
 
-
-def _is_token_list(text: str) -> bool:
-    return all(_abnf.token_re.fullmatch(word) for word in text.split())
+    The grammar is `_abnf.name_addr_re`, the same pattern `parse()` checks From and To with,
+    so a message that parsed always yields its From and To.
+    """
+    m = _abnf.name_addr_re.fullmatch(text.strip(" \t"))
+    if m is None:
+        raise ParseError(f"bad address {text[:200]!r}")
+    quoted, tokens, uri, spec, params = m.groups()
+    if quoted is not None:
+        display: str | None = _abnf.quoted_pair_re.sub(r"\1", quoted[1:-1])
+    else:
+        display = tokens
+    return NameAddr(parse_uri(uri or spec), display, split_params(params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +133,9 @@ class Via:
 
     @property
     def rport(self) -> int | None:
-        """The `rport` value filled in by a server; None when absent or still empty."""
+        """The `rport` value filled in by a server; None when absent or still empty (RFC 3581)."""
         value = self.param("rport")
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and _abnf.digits_re.fullmatch(value) else None
 
     @property
     def sent_by(self) -> str:
@@ -124,23 +143,23 @@ class Via:
 
 
 def parse_via(text: str) -> Via:
-    m = _abnf.via_re.match(text.strip())
+    """One via-parm (a Via header may hold several, split by `Headers.values`)."""
+    m = _abnf.via_re.fullmatch(text.strip(" \t"))
     if m is None:
-        raise ParseError(f"bad Via {text!r}")
-    port = int(m["port"]) if m["port"] else None
-    if port is not None and port > 65535:
-        raise ParseError(f"bad Via port in {text!r}")
-    params = parse_params(m["params"].rstrip(), "Via")
-    for name, value in params:
-        if name.lower() == "branch" and not value:
-            raise ParseError(f"empty branch in Via {text!r}")
-    return Via(
-        transport=m["transport"].upper(),
-        host=m["host"],
-        port=port,
-        params=params,
-        protocol=f"{m['name']}/{m['version']}".upper(),
-    )
+        raise ParseError(f"bad Via {text[:200]!r}")
+    name, version, transport, host, port_text, param_text = m.groups()
+    port = int(port_text) if port_text else None  # the grammar keeps it within 0-65535
+    if host[0] == "[" and not is_ipv6_reference(host):
+        raise ParseError(f"bad IPv6 address in Via {text[:200]!r}")
+    params = split_params(param_text) if param_text else ()
+    for key, value in params:
+        lkey = key.lower()
+        if lkey == "branch" and not value:
+            raise ParseError(f"empty branch in Via {text[:200]!r}")
+        if lkey == "rport" and value and _abnf.digits_re.fullmatch(value) is None:
+            raise ParseError(f"bad rport in Via {text[:200]!r}")
+    protocol = "SIP/2.0" if name == "SIP" and version == "2.0" else f"{name}/{version}".upper()
+    return Via(transport.upper(), host, port, params, protocol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +174,9 @@ class CSeq:
 
 
 def parse_cseq(text: str) -> CSeq:
-    m = _abnf.cseq_re.match(text.strip())
+    m = _abnf.cseq_re.fullmatch(text.strip(" \t"))
     if m is None:
-        raise ParseError(f"bad CSeq {text!r}")
+        raise ParseError(f"bad CSeq {text[:200]!r}")
     seq = int(m[1])
     if seq >= 2**31:
         raise ParseError(f"CSeq number out of range: {seq}")

@@ -16,7 +16,9 @@ class ParseError(SipError):
     """Bytes or a header value that are not valid SIP (or SDP).
 
     `status` is the response a server should send: 400 for bad syntax, 505 for a SIP version
-    other than 2.0, 413 when the message is too large, 513 when a header line is too long.
+    other than 2.0, 413 when the body is larger than we take, 513 when the message, a header
+    line or the number of header lines is (RFC 3261 §21.4.13, §21.5.7). The message says what
+    was wrong, quoting at most a short piece of the input.
     """
 
     def __init__(self, message: str, status: int = 400) -> None:

@@ -10,20 +10,38 @@ Params = tuple[tuple[str, str | None], ...]
 
 
 def parse_params(text: str, what: str) -> Params:
-    """Parse `;a=1;b;c="x y"` (the leading `;` included) into ordered pairs."""
+    """Parse `;a=1;b;c="x y"` (the leading `;` included, blanks around it allowed) into pairs.
+
+    Names must be tokens. Values are kept as written: a quoted value keeps its quotes (see
+    `unquote`).
+    """
+    if text.strip(" \t")[:1] not in ("", ";"):
+        raise ParseError(f"{what}: expected ';' before parameters, got {text[:80]!r}")
+    params = split_params(text)
+    is_token = _abnf.token_re.fullmatch
+    for name, _ in params:
+        if is_token(name) is None:
+            raise ParseError(f"{what}: bad parameter name {name[:80]!r}")
+    return params
+
+
+def split_params(text: str) -> Params:
+    """Split parameters the grammar has already matched (`_abnf.PARAMS`, URI parameters)."""
+    text = text.strip(" \t")
     if not text:
         return ()
-    if text[0] != ";":
-        raise ParseError(f"{what}: expected ';' before parameters, got {text!r}")
     out: list[tuple[str, str | None]] = []
-    is_token = _abnf.token_re.fullmatch
-    for item in split_unquoted(text[1:], ";"):
+    for item in split_unquoted(text, ";")[1:]:
         name, eq, value = item.partition("=")
-        name = name.strip()
-        if is_token(name) is None:
-            raise ParseError(f"{what}: bad parameter {item!r}")
-        out.append((name, value.strip() if eq else None))
+        out.append((name.strip(" \t"), value.strip(" \t") if eq else None))
     return tuple(out)
+
+
+def unquote(value: str) -> str:
+    """A parameter value without its quotes and backslash escapes; a token as it is."""
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        return _abnf.quoted_pair_re.sub(r"\1", value[1:-1])
+    return value
 
 
 def format_params(params: Params) -> str:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from . import _abnf
 from .errors import ParseError
-from .params import Params, format_params, get_param, parse_params, remove_param, set_param
+from .params import Params, format_params, get_param, remove_param, set_param, split_params
 
 
 @dataclass(frozen=True, slots=True)
 class SipUri:
-    """`sip:user:password@host:port;params?headers`. User and password are kept unescaped."""
+    """`sip:user:password@host:port;params?headers`.
+
+    User and password are kept unescaped (`%40` is `@`; an escape that is not UTF-8, such as
+    `%FF`, is kept as a lone surrogate so that it is written back the same); host, parameters
+    and headers are kept as written.
+    """
 
     host: str
     user: str | None = None
@@ -27,9 +33,9 @@ class SipUri:
     def __str__(self) -> str:
         out = [self.scheme, ":"]
         if self.user is not None:
-            out.append(quote(self.user, safe=_abnf.USER_SAFE))
+            out.append(_escape(self.user, _abnf.USER_SAFE))
             if self.password is not None:
-                out += [":", quote(self.password, safe=_abnf.PASSWORD_SAFE)]
+                out += [":", _escape(self.password, _abnf.PASSWORD_SAFE)]
             out.append("@")
         out.append(self.host)
         if self.port is not None:
@@ -59,8 +65,8 @@ class SipUri:
 
     @property
     def aor(self) -> str:
-        """The address of record: `scheme:user@host`, without port or parameters (lowercase host)."""
-        user = "" if self.user is None else quote(self.user, safe=_abnf.USER_SAFE) + "@"
+        """The address of record: `scheme:user@host`, no port or parameters, host lowercased."""
+        user = "" if self.user is None else _escape(self.user, _abnf.USER_SAFE) + "@"
         return f"{self.scheme}:{user}{self.host.lower()}"
 
 
@@ -83,56 +89,53 @@ def parse_uri(text: str) -> Uri:
     m = _abnf.sip_uri_re.fullmatch(text)
     if m is not None:
         return _sip_uri_from_match(m)
-    if text[:4].lower() in ("sip:", "sips"):
-        raise ParseError(f"invalid SIP URI {text!r}")
+    if text.partition(":")[0].lower() in ("sip", "sips"):
+        raise ParseError(f"invalid SIP URI {text[:200]!r}")
     a = _abnf.absolute_uri_re.fullmatch(text)
     if a is None:
-        raise ParseError(f"invalid URI {text!r}")
+        raise ParseError(f"invalid URI {text[:200]!r}")
     return AbsoluteUri(a["scheme"].lower(), a["rest"])
 
 
 def parse_sip_uri(text: str) -> SipUri:
     uri = parse_uri(text)
     if not isinstance(uri, SipUri):
-        raise ParseError(f"expected a sip: or sips: URI, got {text!r}")
+        raise ParseError(f"expected a sip: or sips: URI, got {text[:200]!r}")
     return uri
 
 
+def is_ipv6_reference(host: str) -> bool:
+    """`[2001:db8::1]`: the grammar only checks the characters, this checks the address."""
+    try:
+        ipaddress.IPv6Address(host[1:-1])
+    except ValueError:
+        return False
+    return host[0] == "[" and host[-1] == "]"
+
+
+def _escape(text: str, safe: str) -> str:
+    return quote(text, safe=safe, errors="surrogateescape")
+
+
+def _unescape(text: str) -> str:
+    # The grammar has already checked that every "%" starts an escape.
+    return unquote(text, errors="surrogateescape") if "%" in text else text
+
+
 def _sip_uri_from_match(m: re.Match[str]) -> SipUri:
-    scheme, userinfo, host, port_text, param_text, header_text = m.groups()
-    user = password = None
-    if userinfo is not None:
-        user, colon, password = userinfo.partition(":")
-        if not colon:
-            password = None
-        if "%" in userinfo:
-            try:
-                user = unquote(user, errors="strict")
-                password = None if password is None else unquote(password, errors="strict")
-            except UnicodeDecodeError:
-                raise ParseError(f"bad %-escape in URI {m.string!r}") from None
-        if not user:
-            raise ParseError(f"empty user part in URI {m.string!r}")
-    port = int(port_text) if port_text else None
-    if port is not None and port > 65535:
-        raise ParseError(f"port out of range in URI {m.string!r}")
-    params = parse_params(param_text, "URI") if param_text else ()
+    scheme, user, password, host, port_text, param_text, header_text = m.groups()
+    port = int(port_text) if port_text else None  # the grammar keeps it within 0-65535
+    if host[0] == "[" and not is_ipv6_reference(host):
+        raise ParseError(f"bad IPv6 address in URI {m.string[:200]!r}")
     headers: tuple[tuple[str, str], ...] = ()
     if header_text:
-        pairs = []
-        for item in header_text.split("&"):
-            k, eq, v = item.partition("=")
-            if not k or not eq:
-                raise ParseError(f"bad URI header {item!r} in {m.string!r}")
-            pairs.append((k, v))
-        headers = tuple(pairs)
+        headers = tuple((k, v) for k, _, v in (h.partition("=") for h in header_text.split("&")))
     return SipUri(
         host=host,
-        user=user,
-        password=password,
+        user=None if user is None else _unescape(user),
+        password=None if password is None else _unescape(password),
         port=port,
-        params=params,
+        params=split_params(param_text) if param_text else (),
         headers=headers,
-        scheme=scheme if scheme in ("sip", "sips") else scheme.lower(),
+        scheme=scheme.lower(),
     )
-
