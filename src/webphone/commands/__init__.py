@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import call, lint
+from . import call, lint, sip_server, users
 
 #: In the order `webphone --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (call, lint)
+COMMANDS: tuple[ModuleType, ...] = (call, lint, users, sip_server)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any
 
 from .flow import Address, Flow, OnMessage, TransportError, deliver, format_address
 
 logger = logging.getLogger(__name__)
+
+#: Bytes of UDP receive buffer asked for (the kernel caps it at net.core.rmem_max).
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 class UdpListener:
@@ -86,6 +90,11 @@ async def serve_udp(host: str, port: int, on_message: OnMessage) -> UdpListener:
         lambda: _Protocol(listener), local_addr=(host, port)
     )
     listener._transport = transport
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Room for bursts while the event loop is busy (a load of calls): the default buffer
+        # of ~200 KB drops datagrams after a few tens of milliseconds of stall.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
     sockname = transport.get_extra_info("sockname")
     listener.local = (str(sockname[0]), int(sockname[1]))
     return listener
