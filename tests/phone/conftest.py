@@ -9,12 +9,37 @@ import pytest
 from support.phones import TONES, USERS, PhoneFactory, PhoneUnderTest
 from support.services import Kamailio
 from webphone.phone import AiortcMedia, LevelMeter, Media, Phone, PhoneConfig, ToneSource
+from webphone.sipserver import ServerConfig, SipServer, default_services
+from webphone.sipserver.auth import DictDirectory
 
 
 @pytest.fixture(scope="module")
 def kamailio() -> Iterator[Kamailio]:
     with Kamailio(USERS) as server:
         yield server
+
+
+@pytest.fixture
+async def embedded() -> AsyncIterator[SipServer]:
+    """The embedded SIP server with the test users, its WebSocket listener on a free port."""
+    server = SipServer(
+        ServerConfig(ws=("127.0.0.1", 0)),
+        users=DictDirectory(USERS),
+        services=default_services(media_hosts=["127.0.0.1"]),
+    )
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture(params=["embedded", "kamailio"])
+def server_url(request: pytest.FixtureRequest) -> str:
+    """The WebSocket URL of each SIP server a test runs against: ours, and Kamailio."""
+    if request.param == "kamailio":
+        return str(request.getfixturevalue("kamailio").ws_url)
+    server: SipServer = request.getfixturevalue("embedded")
+    assert server.ws is not None
+    return server.ws.url
 
 
 @pytest.fixture

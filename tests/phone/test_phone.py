@@ -23,6 +23,8 @@ from webphone.phone import (
     RingingIn,
     RingingOut,
 )
+from webphone.sipserver import ServerConfig, SipServer
+from webphone.sipserver.auth import DictDirectory
 
 pytestmark = pytest.mark.asyncio
 
@@ -50,9 +52,9 @@ async def packets_received(phone: PhoneUnderTest, seconds: float) -> int:
 
 
 async def test_call_carries_each_tone_and_ends_with_a_cdr(
-    kamailio: Kamailio, make_phone: PhoneFactory
+    server_url: str, make_phone: PhoneFactory
 ) -> None:
-    alice, bob = await connect(make_phone, kamailio.ws_url)
+    alice, bob = await connect(make_phone, server_url)
     ringing = await alice.phone.wait_for(RingingOut)
     assert ringing.status == 180
     await asyncio.sleep(1.5)
@@ -76,9 +78,9 @@ async def test_call_carries_each_tone_and_ends_with_a_cdr(
 
 
 async def test_hold_stops_the_flow_and_unhold_resumes_it(
-    kamailio: Kamailio, make_phone: PhoneFactory
+    server_url: str, make_phone: PhoneFactory
 ) -> None:
-    alice, bob = await connect(make_phone, kamailio.ws_url)
+    alice, bob = await connect(make_phone, server_url)
     await asyncio.sleep(0.5)
     await alice.phone.hold()
     assert await bob.phone.wait_for(HoldChanged) == HoldChanged(
@@ -99,9 +101,9 @@ async def test_hold_stops_the_flow_and_unhold_resumes_it(
 
 
 async def test_mute_sends_silence_and_packets_keep_flowing(
-    kamailio: Kamailio, make_phone: PhoneFactory
+    server_url: str, make_phone: PhoneFactory
 ) -> None:
-    alice, bob = await connect(make_phone, kamailio.ws_url)
+    alice, bob = await connect(make_phone, server_url)
     await asyncio.sleep(1.0)
     assert bob.meter.level_dbfs > -30
     alice.phone.mute()
@@ -114,9 +116,9 @@ async def test_mute_sends_silence_and_packets_keep_flowing(
 
 
 async def test_dtmf_by_info_reaches_the_far_end_in_order(
-    kamailio: Kamailio, make_phone: PhoneFactory
+    server_url: str, make_phone: PhoneFactory
 ) -> None:
-    alice, bob = await connect(make_phone, kamailio.ws_url)
+    alice, bob = await connect(make_phone, server_url)
     for digit in "19#*":
         await alice.phone.dialpad_press(digit)
     received = [await bob.phone.wait_for(DtmfReceived) for _ in range(4)]
@@ -125,9 +127,9 @@ async def test_dtmf_by_info_reaches_the_far_end_in_order(
     assert (await alice.phone.wait_for(DtmfReceived)).digit == "7"
 
 
-async def test_cancel_before_answer(kamailio: Kamailio, make_phone: PhoneFactory) -> None:
-    alice = await make_phone("alice", kamailio.ws_url)
-    bob = await make_phone("bob", kamailio.ws_url)
+async def test_cancel_before_answer(server_url: str, make_phone: PhoneFactory) -> None:
+    alice = await make_phone("alice", server_url)
+    bob = await make_phone("bob", server_url)
     await alice.phone.make_call("bob")
     await bob.phone.wait_for(RingingIn)
     await alice.phone.wait_for(RingingOut)
@@ -139,9 +141,9 @@ async def test_cancel_before_answer(kamailio: Kamailio, make_phone: PhoneFactory
     assert far["talk_seconds"] == 0
 
 
-async def test_declined_call_reports_603(kamailio: Kamailio, make_phone: PhoneFactory) -> None:
-    alice = await make_phone("alice", kamailio.ws_url)
-    bob = await make_phone("bob", kamailio.ws_url)
+async def test_declined_call_reports_603(server_url: str, make_phone: PhoneFactory) -> None:
+    alice = await make_phone("alice", server_url)
+    bob = await make_phone("bob", server_url)
     await alice.phone.make_call("bob")
     await bob.phone.wait_for(RingingIn)
     await bob.phone.hangup()
@@ -149,9 +151,9 @@ async def test_declined_call_reports_603(kamailio: Kamailio, make_phone: PhoneFa
     assert (cdr["ended_by"], cdr["sip_status"], cdr["reason"]) == ("remote", 603, "Decline")
 
 
-async def test_busy_callee_answers_486(kamailio: Kamailio, make_phone: PhoneFactory) -> None:
-    await connect(make_phone, kamailio.ws_url)  # bob is in a call with alice
-    carol = await make_phone("carol", kamailio.ws_url)
+async def test_busy_callee_answers_486(server_url: str, make_phone: PhoneFactory) -> None:
+    await connect(make_phone, server_url)  # bob is in a call with alice
+    carol = await make_phone("carol", server_url)
     await carol.phone.make_call("bob")
     cdr = (await carol.phone.wait_for(Ended)).cdr
     assert (cdr["sip_status"], cdr["ended_by"]) == (486, "remote")
@@ -159,9 +161,9 @@ async def test_busy_callee_answers_486(kamailio: Kamailio, make_phone: PhoneFact
 
 @pytest.mark.parametrize(("callee", "status"), [("nobody", 404), ("carol", 480)])
 async def test_unknown_and_unregistered_callees(
-    kamailio: Kamailio, make_phone: PhoneFactory, callee: str, status: int
+    server_url: str, make_phone: PhoneFactory, callee: str, status: int
 ) -> None:
-    alice = await make_phone("alice", kamailio.ws_url)
+    alice = await make_phone("alice", server_url)
     await alice.phone.make_call(callee)
     cdr = (await alice.phone.wait_for(Ended)).cdr
     assert cdr["sip_status"] == status
@@ -169,9 +171,9 @@ async def test_unknown_and_unregistered_callees(
 
 
 async def test_wrong_password_is_an_error_not_a_loop(
-    kamailio: Kamailio, make_phone: PhoneFactory
+    server_url: str, make_phone: PhoneFactory
 ) -> None:
-    alice = await make_phone("alice", kamailio.ws_url, password="wrong", register=False)
+    alice = await make_phone("alice", server_url, password="wrong", register=False)
     with pytest.raises(PhoneError) as raised:
         await alice.phone.register()
     assert raised.value.code == "auth_failed" and raised.value.sip_status == 401
@@ -180,11 +182,11 @@ async def test_wrong_password_is_an_error_not_a_loop(
     assert "password" in error.message
 
 
-async def test_failover_skips_a_dead_server(kamailio: Kamailio, make_phone: PhoneFactory) -> None:
+async def test_failover_skips_a_dead_server(server_url: str, make_phone: PhoneFactory) -> None:
     dead = f"ws://127.0.0.1:{free_port('tcp')}"
-    alice = await make_phone("alice", (dead, kamailio.ws_url), register=False)
+    alice = await make_phone("alice", (dead, server_url), register=False)
     registered = await alice.phone.register()
-    assert registered.server == kamailio.ws_url
+    assert registered.server == server_url
 
 
 async def test_no_server_reachable_is_an_error(make_phone: PhoneFactory) -> None:
@@ -196,7 +198,7 @@ async def test_no_server_reachable_is_an_error(make_phone: PhoneFactory) -> None
     assert all(url in str(raised.value) for url in dead)
 
 
-async def test_registers_again_after_the_server_restarts(make_phone: PhoneFactory) -> None:
+async def test_registers_again_after_kamailio_restarts(make_phone: PhoneFactory) -> None:
     server = Kamailio(USERS)
     server.start()
     try:
@@ -211,3 +213,45 @@ async def test_registers_again_after_the_server_restarts(make_phone: PhoneFactor
         assert (await alice.phone.wait_for(Registered, 10)).server == server.ws_url
     finally:
         server.stop()
+
+
+async def test_registers_again_after_the_embedded_server_restarts(
+    make_phone: PhoneFactory,
+) -> None:
+    users = DictDirectory(USERS)
+    server = SipServer(ServerConfig(ws=("127.0.0.1", 0)), users=users)
+    await server.start()
+    assert server.ws is not None
+    url, port = server.ws.url, server.ws.port
+    alice = await make_phone("alice", url)
+    await server.close()
+    assert (await alice.phone.wait_for(ConnectionChanged)).state == "connected"
+    assert (await alice.phone.wait_for(ConnectionChanged)).state == "disconnected"
+    server = SipServer(ServerConfig(ws=("127.0.0.1", port)), users=users)
+    await server.start()
+    try:
+        assert (await alice.phone.wait_for(ConnectionChanged, 15)).state == "reconnected"
+        assert (await alice.phone.wait_for(Registered, 10)).server == url
+        bob = await make_phone("bob", url, auto_answer=True)
+        await alice.phone.make_call("bob")  # the new registration routes calls
+        await alice.phone.wait_for(Answered)
+        await bob.phone.wait_for(Answered)
+    finally:
+        await server.close()
+
+
+async def test_echo_sends_the_callers_tone_back(
+    embedded: SipServer, make_phone: PhoneFactory
+) -> None:
+    assert embedded.ws is not None
+    alice = await make_phone("alice", embedded.ws.url)
+    await alice.phone.make_call("echo")
+    await alice.phone.wait_for(Answered)
+    await asyncio.sleep(1.5)
+    assert alice.meter.dominant_hz == pytest.approx(440, abs=15)
+    assert alice.meter.level_dbfs > -30
+    await alice.phone.hold()  # echo accepts re-INVITEs
+    await alice.phone.unhold()
+    await alice.phone.hangup()
+    cdr = (await alice.phone.wait_for(Ended)).cdr
+    assert cdr["sip_status"] == 200 and cdr["media"]["packets_received"] > 50

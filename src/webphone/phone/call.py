@@ -463,8 +463,11 @@ class Call:
         self._ctx.emit(Ended(self.call_id, self.cdr.to_dict()))
         self.ended.set()
 
-    async def close(self) -> None:
-        """Stop background work (the Phone is closing)."""
+    async def close(self, timeout: float = 2.0) -> None:
+        """Let signalling in flight (the BYE or CANCEL of a hang-up) finish, up to `timeout`
+        seconds, then stop what is left (the Phone is closing)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

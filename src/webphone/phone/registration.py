@@ -54,6 +54,7 @@ class Registration:
         """REGISTER now; raises RegistrationError (and emits an Error) when refused."""
         request = self._next(register, expires=self._expires)
         exchange = await self._ua.request(self._ua.preauthorized(request))
+        self._cseq = exchange.request.cseq.seq  # a digest retry raised it (RFC 3261 §10.2.4)
         response = exchange.response
         if response.status == 423:  # Interval Too Brief: ask again for Min-Expires (§10.2.8)
             minimum = _int(response.headers.get("Min-Expires"))
@@ -77,7 +78,9 @@ class Registration:
         was_registered, self.registered = self.registered, False
         if self._ua.transport.is_connected:
             request = self._next(unregister)
-            response = (await self._ua.request(self._ua.preauthorized(request))).response
+            exchange = await self._ua.request(self._ua.preauthorized(request))
+            self._cseq = exchange.request.cseq.seq
+            response = exchange.response
             if not response.is_success:
                 logger.info("un-REGISTER answered %s %s", response.status, response.reason)
         if was_registered:

@@ -145,6 +145,9 @@ async def serve_ws(
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family)  # SO_REUSEADDR: restarts reuse it
     sock.setblocking(False)
+    # asyncio only disables Nagle on sockets it creates; accepted sockets inherit this on Linux.
+    # Without it two small frames sent back to back wait ~40 ms for the delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     config = uvicorn.Config(
         app,
         lifespan="off",
