@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import call, lint, sip_server, users
+from . import call, lint, serve, sip_server, users
 
 #: In the order `webphone --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (call, lint, users, sip_server)
+COMMANDS: tuple[ModuleType, ...] = (serve, call, sip_server, users, lint)
