@@ -259,12 +259,15 @@ async def _call(
         report.say(f"cannot call: {e}")
         return CALL_FAILED
     report.say(f"calling {call.cdr.to_uri}")
-    try:
-        await phone.wait_for(Answered, args.ring_timeout)
-    except TimeoutError:
-        if not call.ended.is_set():
-            report.say(f"no answer after {args.ring_timeout:.0f} s")
-            await phone.hangup()
+    answered = asyncio.ensure_future(phone.wait_for(Answered, args.ring_timeout))
+    ended = asyncio.ensure_future(call.ended.wait())
+    await asyncio.wait((answered, ended), return_when=asyncio.FIRST_COMPLETED)
+    ended.cancel()
+    if not answered.done():
+        answered.cancel()  # the call ended first: refused, or cancelled
+    elif answered.exception() is not None:  # the ring timeout
+        report.say(f"no answer after {args.ring_timeout:.0f} s")
+        await phone.hangup()
     if not call.ended.is_set():
         await _talk(args, phone, report)
     cdr = (await phone.wait_for(Ended, 15)).cdr
