@@ -10,8 +10,10 @@ HYPOTHESIS_PROFILE=dev to explore with fresh random examples.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -57,6 +59,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(
             "captured_sip", [p.read_bytes() for p in paths], ids=[p.stem for p in paths]
         )
+
+
+#: No test may take longer: a hung await fails its test instead of hanging the run.
+TEST_TIME_LIMIT = 60
+
+
+@pytest.fixture(autouse=True)
+def _time_limit() -> Iterator[None]:
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"test ran longer than {TEST_TIME_LIMIT} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(TEST_TIME_LIMIT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def pytest_configure(config: pytest.Config) -> None:

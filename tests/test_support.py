@@ -16,11 +16,9 @@ import hashlib
 import os
 import re
 import secrets
-import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import FrameType
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
@@ -46,24 +44,7 @@ from support.services import (
     users_table,
 )
 
-TEST_TIME_LIMIT = 30  # seconds, per test
 USERS = {"alice": "alice-secret", "bob": "bob-secret"}
-
-
-@pytest.fixture(autouse=True)
-def _time_limit() -> Iterator[None]:
-    """Fail any test of this module that runs longer than TEST_TIME_LIMIT seconds."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"test ran longer than {TEST_TIME_LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIME_LIMIT)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -20,24 +18,6 @@ from webphone.phone import AiortcMedia, LevelMeter, Media, Phone, PhoneConfig, T
 from webphone.transport import WsServer, serve_ws
 
 from .page import FakePage
-
-TEST_TIME_LIMIT = 20  # seconds, per test; each is meant to take well under 10
-
-
-@pytest.fixture(autouse=True)
-def _time_limit() -> Iterator[None]:
-    """Fail a test that hangs instead of hanging the run."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"test ran longer than {TEST_TIME_LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIME_LIMIT)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="package")

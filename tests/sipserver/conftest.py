@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import AsyncIterator, Iterator
-from types import FrameType
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -17,24 +15,6 @@ from webphone.sipserver import (
 )
 
 from .helpers import USERS
-
-TEST_TIME_LIMIT = 60  # seconds, per test
-
-
-@pytest.fixture(autouse=True)
-def _time_limit() -> Iterator[None]:
-    """Fail a test that runs longer than TEST_TIME_LIMIT seconds (a hung await, say)."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"test ran longer than {TEST_TIME_LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIME_LIMIT)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
