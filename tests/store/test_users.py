@@ -1,14 +1,19 @@
-"""The users store on a temporary SQLite file: add, list, remove, passwords, names, data dir."""
+"""SIP users on SQLite and PostgreSQL (`db.sip_users`), and `UserStore`, their older name, on a
+temporary SQLite file: add, list, remove, passwords, names, data dir."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from webphone.sipserver import UserDirectory
 from webphone.store import (
+    DATA_DIR_ENV,
+    Database,
+    SipUsers,
     UserError,
     UserExistsError,
     UserNotFoundError,
@@ -16,27 +21,36 @@ from webphone.store import (
     data_dir,
     validate_name,
 )
-from webphone.store.users import DATA_DIR_ENV
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[UserStore]:
+def user_store(tmp_path: Path) -> Iterator[UserStore]:
     store = UserStore.open(tmp_path / "data")
     yield store
     store.close()
 
 
-def test_add_list_and_passwords(store: UserStore, tmp_path: Path) -> None:
+@pytest.fixture
+def store(db: Database) -> SipUsers:
+    return db.sip_users
+
+
+def test_add_list_and_passwords(store: SipUsers) -> None:
     store.add("bob", "bob-secret")
     store.add("alice", 'pässwörd with spaces, "quotes" and \\')
     assert [u.name for u in store.list()] == ["alice", "bob"]
     assert store.get_password("alice") == 'pässwörd with spaces, "quotes" and \\'
     assert store.get_password("nobody") is None
     assert "bob" in store and "nobody" not in store
-    assert (tmp_path / "data" / "webphone.db").is_file()
     created = store.list()[0].created_at
-    assert created.year >= 2024
+    assert created.year >= 2024 and created.utcoffset() == timedelta(0)
     assert "secret" not in repr(store.list())  # passwords stay out of logs
+
+
+def test_user_store_makes_the_file(user_store: UserStore, tmp_path: Path) -> None:
+    user_store.add("alice", "one")
+    assert (tmp_path / "data" / "webphone.db").is_file()
+    assert user_store.get_password("alice") == "one" and "alice" in user_store
 
 
 def test_persists_across_opens(tmp_path: Path) -> None:
@@ -48,7 +62,7 @@ def test_persists_across_opens(tmp_path: Path) -> None:
     second.close()
 
 
-def test_duplicate_missing_and_password_change(store: UserStore) -> None:
+def test_duplicate_missing_and_password_change(store: SipUsers) -> None:
     store.add("alice", "one")
     with pytest.raises(UserExistsError):
         store.add("alice", "two")
@@ -65,11 +79,11 @@ def test_duplicate_missing_and_password_change(store: UserStore) -> None:
 @pytest.mark.parametrize(
     "name", ["", "a b", "alice@example.com", "sip:alice", "-alice", "a;b", "x" * 65, "ä"]
 )
-def test_bad_names_are_refused(store: UserStore, name: str) -> None:
+def test_bad_names_are_refused(user_store: UserStore, name: str) -> None:
     with pytest.raises(UserError):
         validate_name(name)
     with pytest.raises(UserError):
-        store.add(name, "pw")
+        user_store.add(name, "pw")
 
 
 @pytest.mark.parametrize("name", ["alice", "bob.smith", "1001", "a_b-c~d+e", "x" * 64])
@@ -78,10 +92,10 @@ def test_good_names(name: str) -> None:
 
 
 @pytest.mark.parametrize("password", ["", "line\nbreak", "nul\x00", "x" * 257])
-def test_bad_passwords_are_refused(store: UserStore, password: str) -> None:
+def test_bad_passwords_are_refused(user_store: UserStore, password: str) -> None:
     with pytest.raises(UserError):
-        store.add("alice", password)
-    assert store.list() == []
+        user_store.add("alice", password)
+    assert user_store.list() == []
 
 
 def test_data_dir_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -93,8 +107,9 @@ def test_data_dir_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert data_dir(tmp_path / "flag") == tmp_path / "flag"
 
 
-def test_is_a_user_directory_for_the_sip_server(store: UserStore) -> None:
-    directory: UserDirectory = store  # structurally: get_password(name) -> str | None
-    assert isinstance(store, UserDirectory)
-    store.add("alice", "pw")
-    assert directory.get_password("alice") == "pw"
+def test_is_a_user_directory_for_the_sip_server(user_store: UserStore, store: SipUsers) -> None:
+    for users in (user_store, store):
+        directory: UserDirectory = users  # structurally: get_password(name) -> str | None
+        assert isinstance(users, UserDirectory)
+        users.add("alice", "pw")
+        assert directory.get_password("alice") == "pw"

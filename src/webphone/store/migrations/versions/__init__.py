@@ -1,0 +1,1 @@
+"""Alembic revisions, one file per migration: `vNNNN_what.py` with `revision = "NNNN"`."""
