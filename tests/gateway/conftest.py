@@ -10,14 +10,13 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
+from support.page import FakePage
 from support.phones import TONES, USERS, PhoneFactory, PhoneUnderTest
 from support.services import Kamailio
 from webphone.gateway import GatewayConfig, GatewayEndpoint, SessionRegistry
 from webphone.gateway.session import OnCdr
 from webphone.phone import AiortcMedia, LevelMeter, Media, Phone, PhoneConfig, ToneSource
 from webphone.transport import WsServer, serve_ws
-
-from .page import FakePage
 
 
 @pytest.fixture(scope="package")

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from support.page import FakePage
 from support.phones import USERS, PhoneFactory, PhoneUnderTest
 from support.services import Kamailio
 from webphone.phone import Answered, DtmfReceived, Ended, HoldChanged, RingingIn
 
 from .conftest import Gateway
-from .page import FakePage
 
 ALICE_HZ, BOB_HZ = 440.0, 880.0
 

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
+from support.page import FakePage
 from webphone.phone import PhoneConfig
 
 from .conftest import Gateway, GatewayFactory
-from .page import FakePage
 
 SERVER = "ws://127.0.0.1:9/sip"  # never connected to in these tests
 

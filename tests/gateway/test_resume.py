@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
+from support.page import FakePage
 from support.phones import PhoneFactory
 from support.services import Kamailio
 from webphone.phone import Answered, Ended, HoldChanged
 
 from .conftest import GatewayFactory
-from .page import FakePage
 from .test_calls import ALICE_HZ, registered_page
 
 

@@ -16,7 +16,7 @@ from ..phone.config import ConfigError as PhoneConfigError
 from ..phone.media_hosts import parse_hosts
 from ..sipserver import ConfigError, ServerConfig, SipServer, default_services, parse_hostport
 from ..sipserver.config import Address
-from ..store import UserStore
+from ..store import Database, SipUsers
 from ..web import Settings, create_app
 
 DEMO_USERS = ("alice", "bob")
@@ -82,7 +82,11 @@ async def serve(
     settings: Settings, udp: Address | None, tcp: Address | None, hosts: tuple[str, ...] | None
 ) -> int:
     """Run until SIGINT/SIGTERM; 2 when a port cannot be had."""
-    store = UserStore.open(settings.data_dir)
+    db = Database.open(settings.data_dir)
+    cut_off = db.cdrs.mark_cut_off()  # calls a previous run of this server left unfinished
+    if cut_off:
+        print(f"webphone: {cut_off} call(s) of the last run were cut off", flush=True)
+    store = db.sip_users
     sip: SipServer | None = None
     try:
         if not settings.sip_servers:
@@ -95,7 +99,13 @@ async def serve(
         sock = _bind(settings)
         if sock is None:
             return 2
-        app = create_app(settings, sip_app=sip.websocket_app() if sip else None)
+        loop = asyncio.get_running_loop()
+
+        def keep(cdr: dict[str, object]) -> None:
+            # Committed before anything else depends on it, off the event loop.
+            loop.run_in_executor(None, lambda: db.cdrs.finish(cdr))
+
+        app = create_app(settings, sip_app=sip.websocket_app() if sip else None, on_cdr=keep)
         config = uvicorn.Config(
             app,
             lifespan="on",
@@ -112,7 +122,7 @@ async def serve(
     finally:
         if sip is not None:
             await sip.close()
-        store.close()
+        db.close()
 
 
 def _bind(settings: Settings) -> socket.socket | None:
@@ -129,7 +139,7 @@ def _bind(settings: Settings) -> socket.socket | None:
     return sock
 
 
-def _welcome(settings: Settings, store: UserStore, port: int) -> None:
+def _welcome(settings: Settings, store: SipUsers, port: int) -> None:
     scheme = "https" if settings.tls_cert else "http"
     host = "localhost" if _is_loopback(settings.host) else settings.host
     base = f"{scheme}://{host}:{port}"
@@ -149,7 +159,7 @@ def _welcome(settings: Settings, store: UserStore, port: int) -> None:
     print("Press Ctrl-C to stop.", flush=True)
 
 
-def _create_demo_users(store: UserStore) -> list[tuple[str, str]]:
+def _create_demo_users(store: SipUsers) -> list[tuple[str, str]]:
     created = []
     for name in DEMO_USERS:
         if name not in store:
