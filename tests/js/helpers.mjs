@@ -100,7 +100,8 @@ export class FakePeerConnection extends EventTarget {
     return sender;
   }
   getSenders() {
-    return this.transceivers.map((t) => t.sender).filter((s) => s.track);
+    // As in Chromium: a transceiver made by a remote offer has a sender without a track.
+    return this.transceivers.map((t) => t.sender);
   }
   getTransceivers() {
     return this.transceivers;

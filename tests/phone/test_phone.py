@@ -255,3 +255,21 @@ async def test_echo_sends_the_callers_tone_back(
     await alice.phone.hangup()
     cdr = (await alice.phone.wait_for(Ended)).cdr
     assert cdr["sip_status"] == 200 and cdr["media"]["packets_received"] > 50
+
+
+async def test_a_new_password_or_account_takes_effect_on_register(
+    server_url: str, make_phone: PhoneFactory
+) -> None:
+    phone = await make_phone("alice", server_url, password="wrong", register=False)
+    with pytest.raises(PhoneError):
+        await phone.phone.register()
+    phone.phone.set_config(password=USERS["alice"])
+    await phone.phone.register()
+    # Another account on the same Phone: it unregisters alice and registers carol.
+    phone.phone.set_config(username="carol", password=USERS["carol"])
+    await phone.phone.register()
+    bob = await make_phone("bob", server_url)
+    await bob.phone.make_call("alice")
+    assert (await bob.phone.wait_for(Ended)).cdr["sip_status"] == 480  # alice is gone
+    await bob.phone.make_call("carol")
+    assert (await phone.phone.wait_for(RingingIn)).from_user == "bob"

@@ -31,6 +31,9 @@ from .useragent import UserAgent
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=PhoneEvent)
+
+#: Settings that make another account: changing one means a new connection and registration.
+_ACCOUNT = ("ws_servers", "username", "password", "auth_username", "realm", "ca_file")
 MediaFactory = Callable[[bool], Media]
 
 
@@ -69,6 +72,7 @@ class Phone:
         self._ua: UserAgent | None = None
         self._registration: Registration | None = None
         self._want_registered = False
+        self._account_changed = False
         self.call: Call | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -104,8 +108,25 @@ class Phone:
             raise ConfigError(sorted(unknown)[0], changes[sorted(unknown)[0]], "unknown setting")
         self.config = self.config.replace(**changes).validated()
 
+    @property
+    def config(self) -> PhoneConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: PhoneConfig) -> None:
+        """New settings apply to the next registration or call; another account (servers, user,
+        password) means a new connection then."""
+        old = getattr(self, "_config", None)
+        if old is not None and any(getattr(config, n) != getattr(old, n) for n in _ACCOUNT):
+            self._account_changed = True
+        self._config = config
+
     async def register(self) -> Registered:
         """Connect (first server that answers) and REGISTER. Raises PhoneError when refused."""
+        if self._account_changed:
+            if self.call is not None:
+                raise PhoneError("busy", "the account cannot change during a call")
+            await self._disconnect()
         self._want_registered = True
         ua = await self._connect()
         if self._registration is None:
@@ -130,6 +151,8 @@ class Phone:
         if self.call is not None:
             raise PhoneError("busy", f"already in a call ({self.call.state.value})")
         target = self.config.target_uri(address)
+        if self._account_changed:
+            await self._disconnect()
         ua = await self._connect()
         config = self._ua_config(ua, for_call=True)
         media = self._media_factory(self.config.video if video is None else video)
@@ -166,14 +189,20 @@ class Phone:
         if call is not None:
             await call.hangup()
             await call.close()
-        if self._registration is not None:
-            if self._registration.registered:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._registration.unregister(), 5)
-            self._registration.close()
+        await self._disconnect()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _disconnect(self) -> None:
+        """Unregister (bounded) and close the SIP connection."""
+        self._account_changed = False
+        registration, self._registration = self._registration, None
+        if registration is not None:
+            if registration.registered:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(registration.unregister(), 5)
+            registration.close()
         if self._ua is not None:
             await self._ua.transport.close()
             await self._ua.close()

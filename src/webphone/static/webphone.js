@@ -35,7 +35,7 @@ export const camel = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) =>
 
 const fail = (code, message, sipStatus = null) => Object.assign(new Error(message || code), { code, sipStatus });
 const errorOf = (m) => fail(m.code, m.message, m.sip_status ?? null);
-const detailOf = (e) => ({ code: e.code || "error", message: e.message, sipStatus: e.sipStatus ?? null });
+const detailOf = (e, callId = null) => ({ code: e.code || "error", message: e.message, sipStatus: e.sipStatus ?? null, callId });
 
 /** The `stats` media result from an RTCStatsReport (audio) */
 export function mapStats(report) {
@@ -373,7 +373,7 @@ export class Webphone extends EventTarget {
     try {
       return await this.#do(m);
     } catch (e) {
-      if (e.code == "media_failed" && !this.#mediaErr) (this.#mediaErr = true), fire(this, "error", detailOf(e));
+      if (e.code == "media_failed" && !this.#mediaErr) (this.#mediaErr = true), fire(this, "error", detailOf(e, this.state.call?.id ?? null));
       throw e;
     }
   }
@@ -386,7 +386,7 @@ export class Webphone extends EventTarget {
         const answering = m.method == "create_answer";
         pc ||= this.#newPeer();
         if (answering) await pc.setRemoteDescription({ type: "offer", sdp: m.offer });
-        if (!pc.getSenders().length) {
+        if (!pc.getSenders().some((s) => s.track)) { // answering: a sender without a track
           const s = await this.#stream(m.video);
           for (const t of s.getTracks()) if (m.video || t.kind == "audio") pc.addTrack(t, s);
           if (m.video) attach(this.localVideo, s);
