@@ -259,7 +259,7 @@ class Call:
             await self._send_bye()
             await self._end("system", 408, "no ACK for our 200 OK", error="call_failed")
 
-    async def cancelled(self, cancel_request: Request) -> None:
+    async def cancelled(self) -> None:
         """The caller gave up before we answered (§9.2): 487 to the INVITE."""
         if self._state is CallState.INCOMING and self._invite is not None:
             self._ctx.ua.respond(self._invite, 487, to_tag=self._local_tag)

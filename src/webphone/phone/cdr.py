@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -74,9 +73,6 @@ class Cdr:
             "reason": self.reason,
             "media": media,
         }
-
-    def copy(self) -> Cdr:
-        return dataclasses.replace(self, media=dict(self.media))
 
 
 MEDIA_FIELDS = (

@@ -337,7 +337,7 @@ class Phone:
             target = ua.transactions.cancel_target(request)
             ua.respond(request, 200 if target is not None else 481)
             if target is not None and call is not None and call.is_invite(target.request):
-                await call.cancelled(request)
+                await call.cancelled()
         elif method == "ACK":
             pass  # for a call that ended meanwhile
         elif request.to.tag is not None:

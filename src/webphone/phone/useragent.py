@@ -31,7 +31,6 @@ from ..sip.ids import Ids
 from ..sip.requests import with_credentials
 from ..sip.transaction import TransactionLayer
 from ..transport import SipWebSocketClient, TransportError
-from ..transport.events import TransportEvent
 
 logger = logging.getLogger(__name__)
 
@@ -228,9 +227,6 @@ class UserAgent:
         except ParseError as e:
             logger.warning("dropped a malformed message: %s", e)
         self._flush()
-
-    def on_transport_event(self, event: TransportEvent) -> None:
-        logger.debug("transport: %s", event)
 
     # The loop: events out of the transaction layer, messages to the transport, the timer.
 

@@ -30,7 +30,6 @@ header_line_re = re.compile(rf"({TOKEN})[ \t]*+:[ \t]*+(.*)", re.DOTALL)
 # quoted-string = SWS DQUOTE *(qdtext / quoted-pair ) DQUOTE
 # quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)   (CR and LF cannot occur in an unfolded value)
 QUOTED = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'  # the loop unrolled: runs of qdtext between pairs
-quoted_re = re.compile(QUOTED)
 quoted_pair_re = re.compile(r"\\(.)")
 
 # escaped = "%" HEXDIG HEXDIG
@@ -40,7 +39,6 @@ ESCAPED = r"%[0-9A-Fa-f]{2}"
 # IPv6reference = "[" IPv6address "]"   (the address itself is checked in uri.py)
 # Underscores are tolerated: real deployments use them in host names.
 HOST = r"(?:\[[0-9A-Fa-f:.]++\]|[A-Za-z0-9](?:[A-Za-z0-9\-_.]*[A-Za-z0-9.])?)"
-host_re = re.compile(HOST)
 
 # port = 1*DIGIT, 0 to 65535 (up to five digits, leading zeros allowed)
 PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[0-5]?[0-9]{1,4})(?![0-9])"

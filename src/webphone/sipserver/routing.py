@@ -27,7 +27,6 @@ from .registrar import Address, Origin, Registrar
 
 #: A URI or Via without port means these (RFC 3261 §19.1.2, RFC 7118 §5).
 DEFAULT_PORTS = {"UDP": 5060, "TCP": 5060, "TLS": 5061, "WS": 80, "WSS": 443}
-CONNECTION_TRANSPORTS = frozenset({"TCP", "WS", "WSS"})
 
 
 @dataclass(frozen=True, slots=True)
