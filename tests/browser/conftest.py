@@ -17,7 +17,6 @@ import signal
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import FrameType
 
 import pytest
 import pytest_asyncio
@@ -39,26 +38,8 @@ from .helpers import (
     start_webphone_server,
 )
 
-TEST_TIME_LIMIT = 45  # seconds per test, a guard against hangs; each is meant to take < 20
-
 SCREENSHOTS = Path(tempfile.gettempdir()) / "webphone-browser-shots"
 """Where tests leave screenshots to look at (not committed)."""
-
-
-@pytest.fixture(autouse=True)
-def _time_limit() -> Iterator[None]:
-    """Fail a test that hangs instead of hanging the run."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"test ran longer than {TEST_TIME_LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIME_LIMIT)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="session")

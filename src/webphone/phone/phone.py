@@ -46,8 +46,6 @@ class PhoneError(Exception):
         self.sip_status = sip_status
 
 
-def _default_media(video: bool) -> Media:
-    return AiortcMedia(video=video)
 
 
 class Phone:
@@ -57,13 +55,15 @@ class Phone:
         self,
         config: PhoneConfig | None = None,
         *,
-        media_factory: MediaFactory = _default_media,
+        media_factory: MediaFactory | None = None,
         on_event: Callable[[PhoneEvent], None] | None = None,
         ids: Ids | None = None,
         auto_answer: bool = False,
     ) -> None:
         self.config = config or PhoneConfig()
-        self._media_factory = media_factory
+        # The factory is told whether the call has video: for an incoming call, whether the
+        # offer has it; the media then decides (the browser by its `video` attribute).
+        self._media_factory = media_factory or self._aiortc_media
         self._listeners: list[Callable[[PhoneEvent], None]] = [on_event] if on_event else []
         self._inbox: collections.deque[PhoneEvent] = collections.deque(maxlen=512)
         self._waiters: list[asyncio.Future[None]] = []
@@ -207,6 +207,9 @@ class Phone:
             await self._ua.transport.close()
             await self._ua.close()
             self._ua = None
+
+    def _aiortc_media(self, video: bool) -> Media:
+        return AiortcMedia(video=video and self.config.video)
 
     # Events.
 
@@ -355,7 +358,7 @@ class Phone:
             ua.respond(request, 486, to_tag=self._ids.tag())
             return
         video = b"m=video" in request.body
-        media = self._media_factory(self.config.video and video)
+        media = self._media_factory(video)
         call = Call.incoming(
             self._context(ua, self._ua_config(ua)), media, request, ua.transport.connected_url
         )

@@ -387,9 +387,9 @@ export class Webphone extends EventTarget {
         pc ||= this.#newPeer();
         if (answering) await pc.setRemoteDescription({ type: "offer", sdp: m.offer });
         if (!pc.getSenders().some((s) => s.track)) { // answering: a sender without a track
-          const s = await this.#stream(m.video);
-          for (const t of s.getTracks()) if (m.video || t.kind == "audio") pc.addTrack(t, s);
-          if (m.video) attach(this.localVideo, s);
+          const v = m.video && val(this.video), s = await this.#stream(v); // video if both want it
+          for (const t of s.getTracks()) if (v || t.kind == "audio") pc.addTrack(t, s);
+          if (v) attach(this.localVideo, s);
         }
         // hold: sendonly; resume: sendrecv (RFC 3264 §8.4)
         if (m.direction) for (const t of pc.getTransceivers()) if (!t.stopped) t.direction = m.direction;
