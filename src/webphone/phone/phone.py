@@ -46,8 +46,6 @@ class PhoneError(Exception):
         self.sip_status = sip_status
 
 
-
-
 class Phone:
     """A SIP user agent over WebSocket with in-process (aiortc) or browser media."""
 
