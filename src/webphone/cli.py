@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import COMMANDS
+from .store import StoreError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,6 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
+    except StoreError as e:  # the database cannot be opened or migrated
+        print(f"webphone: database: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

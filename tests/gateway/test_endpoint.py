@@ -11,6 +11,7 @@ import json
 import pytest
 
 from support.page import FakePage
+from webphone.gateway import ComponentRequest
 from webphone.phone import PhoneConfig
 
 from .conftest import Gateway, GatewayFactory
@@ -159,8 +160,8 @@ async def test_components_need_a_lookup_that_knows_them(start_gateway: GatewayFa
     reply = await gateway.page().connect(component="sales")
     assert reply["code"] == "forbidden"
 
-    def lookup(name: str, ticket: str | None) -> PhoneConfig | None:
-        if (name, ticket) != ("sales", "t1"):
+    def lookup(request: ComponentRequest) -> PhoneConfig | None:
+        if (request.component, request.ticket) != ("sales", "t1"):
             return None
         return PhoneConfig(ws_servers=(SERVER,), username="sales", password="secret")
 

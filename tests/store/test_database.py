@@ -21,7 +21,7 @@ from webphone.store.models import Base
 
 from .postgres import PostgresMissingError, PostgresServer, pg_bin_dir
 
-TABLES = {"alembic_version", "sip_users", "admin_users", "components", "cdrs"}
+TABLES = {"alembic_version", "sip_users", "admin_users", "components", "cdrs", "api_keys"}
 
 
 class LegacyBase(DeclarativeBase):

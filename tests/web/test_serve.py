@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from support.page import FakePage
 from support.services import free_port, wait_for_tcp
@@ -74,10 +75,28 @@ async def test_demo_users_call_echo_and_the_call_is_stored(
         ]
 
 
-def test_a_busy_port_is_a_clear_error(serve: tuple[int, subprocess.Popen[str]]) -> None:
+def test_a_busy_port_is_a_clear_error(
+    serve: tuple[int, subprocess.Popen[str]], tmp_path: Path
+) -> None:
     port, _ = serve
     result = subprocess.run(
-        [*WEBPHONE, "serve", "--port", str(port)], capture_output=True, text=True, check=False
+        [*WEBPHONE, "serve", "--port", str(port), "--data-dir", str(tmp_path / "other")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert f"--port: 127.0.0.1:{port} is in use" in result.stderr
+
+
+def test_a_database_from_a_newer_webphone_is_a_clear_error(tmp_path: Path) -> None:
+    with Database.open(tmp_path) as db, db.write() as session:
+        session.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    result = subprocess.run(
+        [*WEBPHONE, "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "revision 9999" in result.stderr and "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import call, lint, serve, sip_server, users
+from . import admin, api_keys, call, lint, serve, sip_server, users
 
 #: In the order `webphone --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (serve, call, sip_server, users, lint)
+COMMANDS: tuple[ModuleType, ...] = (serve, call, sip_server, users, admin, api_keys, lint)

@@ -6,18 +6,22 @@ import argparse
 import asyncio
 import errno
 import ipaddress
+import os
 import secrets
 import socket
 import sys
 
 import uvicorn
 
-from ..phone.config import ConfigError as PhoneConfigError
-from ..phone.media_hosts import parse_hosts
-from ..sipserver import ConfigError, ServerConfig, SipServer, default_services, parse_hostport
+from .. import config_file
+from ..sipserver import ConfigError, ServerConfig, SipServer, default_services
 from ..sipserver.config import Address
-from ..store import Database, SipUsers
+from ..store import Database, SipUsers, data_dir
 from ..web import Settings, create_app
+from ..web.admin import sip_registrations
+from ..web.logs import configure_logging
+from ..web.tickets import Tickets, load_secret
+from .admin import FIRST_ADMIN, create_first_admin
 
 DEMO_USERS = ("alice", "bob")
 
@@ -31,8 +35,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="HTTP port (default 8080)")
-    serve.add_argument("--data-dir", help="where data lives (default: $WEBPHONE_DATA_DIR or "
-                       "~/.local/share/webphone)")  # fmt: skip
+    serve.add_argument(
+        "--data-dir",
+        help="where data lives (default: $WEBPHONE_DATA_DIR or ~/.local/share/webphone)",
+    )
     serve.add_argument(
         "--sip-server",
         help="external SIP-over-WebSocket servers (comma-separated) instead of the embedded one",
@@ -51,38 +57,46 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--media-host",
         help="addresses the echo service offers for media (default: every interface)",
     )
+    config_file.add_arguments(serve)  # --config, logging; flags > WEBPHONE_* > file
     serve.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    loopback = _is_loopback(args.host)
     try:
-        settings = Settings(
-            host=args.host,
-            port=args.port,
-            data_dir=args.data_dir,
-            sip_servers=args.sip_server or (),
-            demo_users=loopback if args.demo_users is None else args.demo_users,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-        )
-        udp = parse_hostport(args.udp, "udp") if args.udp else None
-        tcp = parse_hostport(args.tcp, "tcp") if args.tcp else None
-        hosts = parse_hosts(args.media_host, source="--media-host") if args.media_host else None
-    except (ConfigError, PhoneConfigError, ValueError) as e:
-        print(f"webphone serve: --{str(e).replace('_', '-')}", file=sys.stderr)
+        config = config_file.load(args, os.environ)
+        settings = config.settings()
+        udp, tcp = config.address("udp"), config.address("tcp")
+    except config_file.ConfigFileError as e:
+        print(f"webphone serve: {e}", file=sys.stderr)
         return 2
+    configure_logging(config.log_format, level=config.log_level, sip_trace=config.sip_trace)
     try:
-        return asyncio.run(serve(settings, udp, tcp, hosts))
+        return asyncio.run(
+            serve(
+                settings,
+                udp,
+                tcp,
+                config.media_hosts,
+                database_url=config.database_url,
+                ticket_secret=config.ticket_secret,
+            )
+        )
     except KeyboardInterrupt:
         return 0
 
 
 async def serve(
-    settings: Settings, udp: Address | None, tcp: Address | None, hosts: tuple[str, ...] | None
+    settings: Settings,
+    udp: Address | None,
+    tcp: Address | None,
+    hosts: tuple[str, ...] | None,
+    *,
+    database_url: str | None = None,
+    ticket_secret: str | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM; 2 when a port cannot be had."""
-    db = Database.open(settings.data_dir)
+    db = Database.open(settings.data_dir, url=database_url)
+    tickets = Tickets(load_secret(data_dir(settings.data_dir), ticket_secret))
     cut_off = db.cdrs.mark_cut_off()  # calls a previous run of this server left unfinished
     if cut_off:
         print(f"webphone: {cut_off} call(s) of the last run were cut off", flush=True)
@@ -99,13 +113,15 @@ async def serve(
         sock = _bind(settings)
         if sock is None:
             return 2
-        loop = asyncio.get_running_loop()
-
-        def keep(cdr: dict[str, object]) -> None:
-            # Committed before anything else depends on it, off the event loop.
-            loop.run_in_executor(None, lambda: db.cdrs.finish(cdr))
-
-        app = create_app(settings, sip_app=sip.websocket_app() if sip else None, on_cdr=keep)
+        # With the database, the app writes a CDR row as each call starts and completes it
+        # as it ends (gateway.CdrRecorder), so a crash mid-call leaves a row to cut off.
+        app = create_app(
+            settings,
+            sip_app=sip.websocket_app() if sip else None,
+            database=db,
+            tickets=tickets,
+            registrations=sip_registrations(sip) if sip else None,
+        )
         config = uvicorn.Config(
             app,
             lifespan="on",
@@ -117,6 +133,7 @@ async def serve(
         )
         server = uvicorn.Server(config)
         _welcome(settings, store, sock.getsockname()[1])
+        _first_admin(settings, db, sock.getsockname()[1])
         await server.serve(sockets=[sock])
         return 0
     finally:
@@ -157,6 +174,22 @@ def _welcome(settings: Settings, store: SipUsers, port: int) -> None:
         elif all(name in store for name in DEMO_USERS):
             print(f"  demo users: {', '.join(DEMO_USERS)} (passwords shown at first start)")
     print("Press Ctrl-C to stop.", flush=True)
+
+
+def _first_admin(settings: Settings, db: Database, port: int) -> None:
+    """On loopback, with no admin yet: make one and print its password, this once."""
+    if not _is_loopback(settings.host):
+        return
+    password = create_first_admin(db.admin_users)
+    if password is None:
+        return
+    scheme = "https" if settings.tls_cert else "http"
+    print(
+        f"Admin at {scheme}://localhost:{port}/admin/, shown this once (change it with "
+        f"`webphone admin passwd {FIRST_ADMIN}`):",
+        flush=True,
+    )
+    print(f"  {FIRST_ADMIN} / {password}", flush=True)
 
 
 def _create_demo_users(store: SipUsers) -> list[tuple[str, str]]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 
 from ..store import UserError, UserExistsError, UserNotFoundError, UserStore, validate_name
+from ._prompt import fail, read_password
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,25 +36,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     passwd.set_defaults(run=_passwd)
 
 
-def _fail(message: str, status: int = 1) -> int:
-    print(f"webphone user: {message}", file=sys.stderr)
-    return status
-
-
-def _password(args: argparse.Namespace) -> str | None:
-    """--password, or asked twice on a terminal; None (after saying why) otherwise."""
-    if args.password is not None:
-        return str(args.password)
-    if not sys.stdin.isatty():
-        _fail("--password is required when stdin is not a terminal")
-        return None
-    first = getpass.getpass(f"Password for {args.name}: ")
-    if getpass.getpass("Again: ") != first:
-        _fail("the passwords differ")
-        return None
-    return first
-
-
 def _store(args: argparse.Namespace) -> UserStore:
     return UserStore.open(args.data_dir)
 
@@ -64,17 +44,17 @@ def _add(args: argparse.Namespace) -> int:
     try:
         validate_name(args.name)
     except UserError as e:
-        return _fail(str(e), 2)
-    password = _password(args)
+        return fail("user", str(e), 2)
+    password = read_password("user", args.name, args.password)
     if password is None:
         return 2
     store = _store(args)
     try:
         store.add(args.name, password)
     except UserExistsError as e:
-        return _fail(str(e))
+        return fail("user", str(e))
     except UserError as e:
-        return _fail(str(e), 2)
+        return fail("user", str(e), 2)
     finally:
         store.close()
     print(f"added {args.name}")
@@ -97,7 +77,7 @@ def _remove(args: argparse.Namespace) -> int:
     try:
         store.remove(args.name)
     except UserNotFoundError as e:
-        return _fail(str(e))
+        return fail("user", str(e))
     finally:
         store.close()
     print(f"removed {args.name}")
@@ -108,15 +88,15 @@ def _passwd(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         if args.name not in store:
-            return _fail(f"no user {args.name!r}")
-        password = _password(args)
+            return fail("user", f"no user {args.name!r}")
+        password = read_password("user", args.name, args.password)
         if password is None:
             return 2
         store.set_password(args.name, password)
     except UserNotFoundError as e:
-        return _fail(str(e))
+        return fail("user", str(e))
     except UserError as e:
-        return _fail(str(e), 2)
+        return fail("user", str(e), 2)
     finally:
         store.close()
     print(f"changed the password of {args.name}")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from .access import ComponentRequest, page_origin
 from .connection import Connection
 from .protocol import (
     RATE_LIMITED,
@@ -50,13 +52,13 @@ class GatewayEndpoint:
         await websocket.accept()
         connection = Connection(websocket)
         writer = asyncio.create_task(connection.write(), name="gateway writer")
-        reader = _Reader(self.sessions, connection)
+        reader = _Reader(self.sessions, connection, _Page.of(websocket))
         try:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     break
-                reader.receive(message.get("text"), asyncio.get_running_loop().time())
+                await reader.receive(message.get("text"), asyncio.get_running_loop().time())
         finally:
             connection.shut()
             if reader.session is not None:
@@ -65,17 +67,37 @@ class GatewayEndpoint:
             await asyncio.gather(writer, return_exceptions=True)
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """Who is at the other end, as the handshake says (the page cannot change it)."""
+
+    origin: str
+    host: str | None
+    client: str | None
+
+    @classmethod
+    def of(cls, websocket: WebSocket) -> _Page:
+        host = websocket.headers.get("host")
+        secure = websocket.url.scheme == "wss"
+        client = websocket.client.host if websocket.client else None
+        return cls(page_origin(websocket.headers.get("origin"), host, secure=secure), host, client)
+
+
 class _Reader:
     """What one connection has said so far: its session (after hello) and its rate."""
 
-    def __init__(self, sessions: SessionRegistry, connection: Connection) -> None:
+    def __init__(self, sessions: SessionRegistry, connection: Connection, page: _Page) -> None:
         self.sessions = sessions
         self.connection = connection
+        self.page = page
         self.limiter = RateLimiter(sessions.config.rate_limit)
         self.session: Session | None = None
 
-    def receive(self, frame: str | None, now: float) -> None:
-        """One frame (None for a binary one); answers errors itself, never raises."""
+    async def receive(self, frame: str | None, now: float) -> None:
+        """One frame (None for a binary one); answers errors itself, never raises.
+
+        Only a hello for a saved component awaits (the component is looked up); frames after
+        it wait meanwhile, so that nothing overtakes the hello."""
         allowed = self.limiter.allow(now)
         try:
             op = parse_operation(decode(frame, self.sessions.config.max_message_bytes))
@@ -84,7 +106,10 @@ class _Reader:
                 raise ProtocolError(
                     RATE_LIMITED, "more than the allowed messages per second", op.id
                 )
-            self._dispatch(op)
+            if op.op == "hello" and self.session is None:
+                self.session = await self._hello(op)
+            else:
+                self._dispatch(op)
         except ProtocolError as e:
             if not allowed and e.code != RATE_LIMITED:
                 e = ProtocolError(RATE_LIMITED, _TOO_FAST, e.id)
@@ -93,12 +118,10 @@ class _Reader:
     def _dispatch(self, op: Operation) -> None:
         session = self.session
         if session is None:
-            if op.op != "hello":
-                raise ProtocolError("hello_first", "the first operation must be hello", op.id)
-            self.session = self._hello(op)
-        elif op.op == "hello":
+            raise ProtocolError("hello_first", "the first operation must be hello", op.id)
+        if op.op == "hello":
             raise ProtocolError("invalid_state", "hello was already said here", op.id)
-        elif session.closed:  # the server is shutting down; the connection closes next
+        if session.closed:  # the server is shutting down; the connection closes next
             raise ProtocolError("invalid_state", "the session is closed", op.id)
         elif op.op == "media_result":
             if not session.media.resolve(op.fields["rid"], op.get("result"), op.get("error")):
@@ -106,16 +129,23 @@ class _Reader:
         else:
             session.run(op, self.connection)
 
-    def _hello(self, op: Operation) -> Session:
+    async def _hello(self, op: Operation) -> Session:
         if op.fields["version"] != VERSION:
             message = f"this server speaks version {VERSION}"
             raise ProtocolError("version", message, op.id, versions=[VERSION])
+        page = self.page
         token = op.get("resume")
-        session = self.sessions.resume(token) if token else None
+        session = self.sessions.resume(token, page.origin) if token else None
         if session is not None:
             session.hello(self.connection, op.id, resumed=True, last_seq=op.get("last_seq", 0))
             return session
-        session = self.sessions.open(op.id, op.get("component"), op.get("ticket"))
+        component = None
+        if op.get("component") is not None:
+            request = ComponentRequest(
+                op.fields["component"], op.get("ticket"), page.origin, page.host, page.client
+            )
+            component = await self.sessions.component(op.id, request)
+        session = self.sessions.open(op.id, component, origin=page.origin, client=page.client)
         session.hello(self.connection, op.id, resumed=False, last_seq=0)
         if token:
             session.notify("resume_failed", "the session is unknown or expired; this is a new one")

@@ -12,17 +12,22 @@ import asyncio
 import collections
 import logging
 import secrets
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from ..phone import Ended, Phone, PhoneConfig, PhoneEvent
+from ..phone import Ended, Phone, PhoneConfig, PhoneEvent, Registered, RingingIn, Unregistered
 from ..phone import Error as ErrorEvent
 from ..phone.config import ConfigError
 from ..phone.media import Media
+from ..sip import SipUri
+from .access import SavedComponent
 from .browser_media import BrowserMedia
 from .config import GatewayConfig
+from .hooks import GatewayHooks
 from .media_requests import MediaRequests
 from .operations import apply_config, config_error, perform, public_config
+from .policy import CallRefusedError, refused_cdr
 from .protocol import (
     VERSION,
     JsonObject,
@@ -31,6 +36,7 @@ from .protocol import (
     event_message,
     result_reply,
 )
+from .records import started
 
 __all__ = ["Outbox", "Session"]
 
@@ -40,6 +46,8 @@ logger = logging.getLogger(__name__)
 MAX_RUNNING = 32
 #: Told each call's CDR as the call ends (to store it).
 OnCdr = Callable[[dict[str, Any]], None]
+#: The dial policy: let a call of the session to the target go, or raise `CallRefusedError`.
+Admit = Callable[["Session", SipUri], None]
 
 
 class Outbox(Protocol):
@@ -57,8 +65,11 @@ class Session:
         self,
         config: GatewayConfig,
         *,
-        phone_config: PhoneConfig | None = None,
-        locked: bool = False,
+        component: SavedComponent | None = None,
+        origin: str | None = None,
+        client: str | None = None,
+        hooks: GatewayHooks | None = None,
+        admit: Admit | None = None,
         on_closed: Callable[[Session], None] | None = None,
         on_cdr: OnCdr | None = None,
     ) -> None:
@@ -66,14 +77,22 @@ class Session:
         #: A short public name for logs; the resume token is the secret.
         self.name = secrets.token_hex(4)
         self.resume_token = secrets.token_urlsafe(32)
-        #: True when the settings come from a saved component and the page may not change them.
-        self.locked = locked
+        #: The saved component whose account the session uses (None: the page's own settings).
+        self.component = component
+        #: The page's origin and IP address, from the WebSocket handshake that opened it.
+        self.origin = origin
+        self.client = client
+        #: Whether the Phone is registered now (from its events).
+        self.registered = False
         self.media = MediaRequests()
         self.phone = Phone(
-            phone_config or PhoneConfig(ws_servers=config.default_servers),
+            component.phone_config if component else PhoneConfig(ws_servers=config.default_servers),
             media_factory=self._make_media,
             on_event=self._on_event,
         )
+        self._hooks = hooks or GatewayHooks()
+        self._admit = admit
+        self._dialling = 0  # make_call operations between the policy check and the call
         self._on_closed = on_closed
         self._on_cdr = on_cdr
         self._seq = 0
@@ -86,6 +105,20 @@ class Session:
     @property
     def attached(self) -> bool:
         return self._outbox is not None
+
+    @property
+    def component_id(self) -> str | None:
+        return self.component.id if self.component else None
+
+    @property
+    def user(self) -> str | None:
+        """The SIP user name the session registers and calls with."""
+        return self.phone.config.username or None
+
+    @property
+    def in_call(self) -> bool:
+        """A call is going on, or being dialled (the dial policy counts it already)."""
+        return self.phone.call is not None or self._dialling > 0
 
     @property
     def seq(self) -> int:
@@ -109,7 +142,8 @@ class Session:
                 resumed=resumed,
                 version=VERSION,
                 seq=self._seq,
-                config=public_config(self.phone.config),
+                config=public_config(self.phone.config)
+                | dict(self.component.public if self.component else {}),
             )
         )
         for event in self._events:
@@ -139,10 +173,13 @@ class Session:
         self._spawn(self._run(op, outbox))
 
     async def _run(self, op: Operation, outbox: Outbox) -> None:
+        began = time.perf_counter()
         try:
             if op.op == "set_config":
                 self._set_config(op)
                 reply = result_reply(op.id)
+            elif op.op == "make_call":
+                reply = result_reply(op.id, **await self._make_call(op))
             else:
                 reply = result_reply(op.id, **await perform(self.phone, op))
         except ProtocolError as e:
@@ -150,11 +187,36 @@ class Session:
         except Exception as e:
             logger.exception("session %s: %s failed", self.name, op.op)
             reply = ProtocolError("internal_error", f"{op.op} failed: {e}", op.id).reply()
+        error = reply["code"] if reply["type"] == "error" else None
+        self._hooks.operation_done(op.op, time.perf_counter() - began, error)
         if self._outbox is outbox:
             outbox.put(reply)
 
+    async def _make_call(self, op: Operation) -> JsonObject:
+        """make_call, through the component's dial policy; a call that starts is recorded."""
+        if self._admit is not None and self.phone.call is None:
+            try:
+                target = self.phone.config.target_uri(op.fields["address"])
+            except ConfigError as e:
+                raise config_error(e, op.id) from None
+            try:
+                self._admit(self, target)
+            except CallRefusedError as e:
+                logger.info("session %s: call to %s refused: %s", self.name, target, e)
+                self._hooks.call_refused(self, refused_cdr(self.phone.config, target, e), e.code)
+                raise ProtocolError(e.code, str(e), op.id) from None
+        self._dialling += 1
+        try:
+            result = await perform(self.phone, op)
+        finally:
+            self._dialling -= 1
+        call = self.phone.call
+        if call is not None and call.call_id == result.get("call_id"):
+            self._hooks.call_started(self, started(call.cdr.to_dict()))
+        return result
+
     def _set_config(self, op: Operation) -> None:
-        if self.locked:
+        if self.component is not None:  # a saved component's settings are fixed
             raise ProtocolError("forbidden", "this component's settings are fixed", op.id)
         try:
             apply_config(self.phone, dict(op.fields), self.config.default_servers)
@@ -167,6 +229,11 @@ class Session:
         self._events.append(message)
         if self._outbox is not None:
             self._outbox.put(message)
+        if isinstance(event, Registered | Unregistered):
+            self.registered = isinstance(event, Registered)
+        elif isinstance(event, RingingIn) and self.phone.call is not None:
+            self._hooks.call_started(self, started(self.phone.call.cdr.to_dict()))
+        self._hooks.phone_event(self, event)
         if isinstance(event, Ended) and self._on_cdr is not None:
             try:
                 self._on_cdr(event.cdr)

@@ -12,6 +12,7 @@ What aiortc does and does not do, as found in aiortc 1.16 (and relied on here):
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 from collections.abc import Sequence
 from typing import Any, cast
@@ -90,6 +91,7 @@ class AiortcMedia(Media):
         self._wants_video = video
         self._stats = MediaStats()
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None
 
     async def create_offer(self, direction: Direction = "sendrecv") -> str:
         self._check(direction)
@@ -191,8 +193,13 @@ class AiortcMedia(Media):
         return self._stats
 
     async def close(self) -> None:
-        if self._closed:
-            return
+        # One closing task, shielded: a caller cancelled mid-way (a hang-up racing a shutdown)
+        # must not leave sockets open, and a second call waits for the same work.
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         await self.refresh_stats()  # the final figures stay readable for the CDR
         self._closed = True
         await self._pc.close()  # stops senders, which stop their tracks (and our source)

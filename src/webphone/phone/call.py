@@ -366,6 +366,9 @@ class Call:
             raise InvalidStateError("a re-INVITE is already in progress")
         self._reinviting = True
         try:
+            if self.cdr.direction == "incoming":
+                # §14.1: the callee sends no re-INVITE before the ACK for its 200 has come.
+                await asyncio.wait_for(self._acked.wait(), 64 * T1)
             for _ in range(3):
                 dialog = self.dialog
                 if dialog is None or self._state is not CallState.ACTIVE:

@@ -161,6 +161,16 @@ class Registrar:
                 out.append(binding)
         return out
 
+    def current(self, now: float) -> list[Binding]:
+        """Every live binding, by user then soonest-registered; read-only (expired ones are
+        skipped, not dropped), for views such as the admin's "registered now"."""
+        return [
+            binding
+            for user in sorted(self._users)
+            for binding in self._users[user].values()
+            if binding.expires_at > now
+        ]
+
     def by_invalid_host(self, host: str) -> Binding | None:
         """The binding whose Contact host is this `.invalid` name (a WebSocket client)."""
         return self._by_host.get(host.lower())

@@ -86,6 +86,9 @@ function fire(target, type, detail) {
 
 // ---- the protocol client ----
 
+/** a saved component's ticket (docs/protocol.md) */
+const ticketFor = (gw, c) => fetch(new URL("/tickets/" + encodeURIComponent(c), gw.replace(/^ws/, "http"))).then((r) => r.json()).then((j) => j.ticket, () => {});
+
 /** One gateway session; reconnects and resumes by itself. Events: state, open, event, fail. */
 export class Gateway extends EventTarget {
   /** @type {string|null} */ token = null;
@@ -139,7 +142,13 @@ export class Gateway extends EventTarget {
   }
 
   #hello() {
-    const f = { version: 1, ...this.opts.hello?.() };
+    const h = this.opts.hello?.(), ws = this.#ws; // a promise: a component's ticket is fetched first
+    if (h?.then) return h.then((h) => ws == this.#ws && this.#hi(h));
+    this.#hi(h);
+  }
+
+  #hi(h) {
+    const f = { version: 1, ...h };
     if (this.token) Object.assign(f, { resume: this.token, last_seq: this.lastSeq });
     this.request("hello", f, true).then((r) => {
       if (!r.resumed) (this.lastSeq = 0), this.#media.clear(); // a new session: seq and rids restart
@@ -221,7 +230,10 @@ export class Webphone extends EventTarget {
     this.#keep(opts);
     const gw = (this.#gw = new Gateway(opts.gateway || gatewayURL(), {
       WebSocket: opts.WebSocket,
-      hello: () => ({ component: this.component || undefined, ticket: this.ticket || undefined }),
+      hello: () => {
+        const c = this.component;
+        return c && !this.ticket ? ticketFor(this.#gw.url, c).then((ticket) => ({ component: c, ticket })) : { component: c || undefined, ticket: this.ticket || undefined };
+      },
       media: (m) => this.#media(m),
     }));
     gw.addEventListener("state", ({ detail: state }) => {

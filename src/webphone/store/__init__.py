@@ -2,6 +2,7 @@
 when `WEBPHONE_DATABASE_URL` names one. `Database.open()` migrates the schema (Alembic)."""
 
 from .admins import AdminUsers, hash_password, needs_rehash, verify_password
+from .api_keys import ApiKey, ApiKeys
 from .cdr_stats import MOS_BUCKETS, Bucket, CallSummary, CdrFilter, MosBucket, StatusCount
 from .cdr_values import cdr_dict
 from .cdrs import CSV_COLUMNS, Cdrs
@@ -20,6 +21,8 @@ __all__ = [
     "MOS_BUCKETS",
     "AdminUser",
     "AdminUsers",
+    "ApiKey",
+    "ApiKeys",
     "Bucket",
     "CallSummary",
     "CdrFilter",

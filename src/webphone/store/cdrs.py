@@ -103,6 +103,16 @@ class Cdrs:
         values.setdefault("started_at", values.get("ended_at") or utcnow())
         return self._insert(values, component_id, session, user)
 
+    def answered(self, row_id: int, at: datetime) -> None:
+        """The call of an active row was answered at `at` (mid-call, so that a call cut off
+        later still shows it was answered)."""
+        with self._db.write() as db:
+            db.execute(
+                update(CdrRow)
+                .where(CdrRow.id == row_id, CdrRow.state == "active")
+                .values(answered_at=at)
+            )
+
     def _active(self, db: Session, values: dict[str, Any], session: str | None) -> int | None:
         if "call_id" not in values or "direction" not in values:
             return None

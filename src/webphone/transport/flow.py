@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from webphone.sip import Headers, ParseError, Request, Response, parse, parse_uri
 from webphone.sip.builders import REASONS, make_response
 
+from . import trace
 from .events import BadMessageReceived, FlowClosed, FlowOpened, TransportEvent
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class Flow:
         data = message if isinstance(message, bytes) else bytes(message)
         if self._closed:
             raise TransportError(f"flow {self.id} to {format_address(self.remote)} is closed")
+        if self.transport != "UDP":  # UDP is traced in UdpListener.send_to, its one way out
+            trace.sent(data, self.transport, format_address(self.remote))
         async with self._lock:
             try:
                 async with asyncio.timeout(SEND_TIMEOUT):
@@ -170,6 +173,7 @@ def deliver(data: bytes, flow: Flow, on_message: OnMessage) -> Response | None:
     Returns the response to send back when a malformed request can still be answered
     (RFC 3261 §8.2: 400, 505, 513 ...); anything else bad is logged and dropped.
     """
+    trace.received(data, flow.transport, format_address(flow.remote))
     try:
         message = parse(data)
     except ParseError as e:

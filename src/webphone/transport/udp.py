@@ -7,6 +7,7 @@ import logging
 import socket
 from typing import Any
 
+from . import trace
 from .flow import Address, Flow, OnMessage, TransportError, deliver, format_address
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class UdpListener:
     def send_to(self, data: bytes, remote: Address) -> None:
         if self._transport is None or self._transport.is_closing():
             raise TransportError(f"UDP listener on {format_address(self.local)} is closed")
+        trace.sent(data, "UDP", format_address(remote))
         self._transport.sendto(data, remote)
 
     async def close(self) -> None:

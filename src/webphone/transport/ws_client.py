@@ -18,6 +18,7 @@ from websockets.typing import Subprotocol
 
 from webphone.sip import ParseError, parse
 
+from . import trace
 from .events import Connected, ConnectFailed, Disconnected, TransportEvent
 from .failover import FailoverPolicy
 from .flow import Message, TransportError, bad_message_event, call_safely
@@ -129,6 +130,7 @@ class SipWebSocketClient:
         if ws is None or not self.is_connected:
             raise TransportError("not connected to a SIP WebSocket server")
         data = message if isinstance(message, bytes) else bytes(message)
+        trace.sent(data, self.via_transport, self._url or "")
         try:
             # Text frames must be UTF-8; a binary body goes in a binary frame (RFC 7118 §5).
             await ws.send(data.decode("utf-8"))
@@ -229,6 +231,7 @@ class SipWebSocketClient:
         return f"connection closed (code {code}{': ' + why if why else ''})"
 
     def _handle(self, data: bytes, url: str) -> None:
+        trace.received(data, self.via_transport, url)
         try:
             message = parse(data)
         except ParseError as e:

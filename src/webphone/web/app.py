@@ -20,8 +20,14 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from .. import __version__
-from ..gateway import ComponentLookup, GatewayEndpoint, SessionRegistry
+from ..gateway import CdrRecorder, ComponentLookup, GatewayEndpoint, SessionRegistry
+from ..store import Database, data_dir
+from .admin import Registrations, admin_routes
+from .api import api_routes
+from .hosted import hosted_routes
+from .metrics import GatewayMetrics, database_status
 from .settings import Settings
+from .tickets import ComponentAccess, Tickets, load_secret
 
 __all__ = ["PACKAGE_STATIC", "create_app"]
 
@@ -50,6 +56,9 @@ def create_app(
     sip_url: str | None = None,
     on_cdr: Callable[[dict[str, Any]], None] | None = None,
     components: ComponentLookup | None = None,
+    database: Database | None = None,
+    registrations: Registrations | None = None,
+    tickets: Tickets | None = None,
 ) -> Starlette:
     """The web server's ASGI app.
 
@@ -58,11 +67,26 @@ def create_app(
     `settings.embedded_sip_url`), unless `settings.sip_servers` names external servers.
     `on_cdr` is told every call's CDR; `components` finds saved components for `hello`.
     The browser sessions are in `app.state.sessions`; the lifespan's end closes them.
+    With a `database`, the admin is at /admin (its session secret in the data directory) and
+    saved components' hosted pages at /p/ID; `registrations` lists the embedded SIP server's
+    bindings for the admin (`admin.sip_registrations(server)`).
+    A `database` also brings saved components to the gateway (tickets at /tickets/ID, signed
+    by `tickets`, default: the secret in the data directory), a CDR row for every call, and
+    the REST API at /api. /metrics is always there.
     """
     embedded = (sip_url or settings.embedded_sip_url,) if sip_app is not None else ()
+    gateway_config = settings.gateway_config(embedded)
+    access = None
+    if database is not None:
+        tickets = tickets or Tickets(load_secret(data_dir(settings.data_dir)))
+        access = ComponentAccess(database.components, tickets, gateway_config.default_servers)
     sessions = SessionRegistry(
-        settings.gateway_config(embedded), on_cdr=on_cdr, components=components
+        gateway_config,
+        on_cdr=on_cdr,
+        components=components or access,
+        hooks=[CdrRecorder(database.cdrs)] if database is not None else [],
     )
+    metrics = GatewayMetrics(sessions)
     static = _StaticFiles(settings.static_dir or PACKAGE_STATIC)
 
     async def index(request: Request) -> Response:
@@ -82,7 +106,12 @@ def create_app(
             "attached": sessions.attached,
             "sip_servers": list(sessions.config.default_servers),
         }
-        return JSONResponse(body, headers={"cache-control": "no-store"})
+        status = 200
+        if database is not None:
+            body["database"] = await database_status(database)
+            if body["database"] != "ok":
+                body["status"], status = "unavailable", 503
+        return JSONResponse(body, status, headers={"cache-control": "no-store"})
 
     routes: list[BaseRoute] = [
         Route("/", index),
@@ -90,10 +119,16 @@ def create_app(
         Route("/webphone.d.ts", types),
         Route("/healthz", health),
         WebSocketRoute("/gateway", GatewayEndpoint(sessions)),
+        *metrics.routes(),
     ]
     if sip_app is not None:
         # The WebSocket route carries SIP (RFC 7118); plain HTTP gets the endpoint's own 426.
         routes += [WebSocketRoute("/sip", sip_app), Route("/sip", sip_app)]
+    if database is not None:
+        secret_dir = data_dir(settings.data_dir)
+        routes += admin_routes(database, secret_dir=secret_dir, registrations=registrations)
+        routes += hosted_routes(database)
+        routes += [*(access.routes() if access else []), *api_routes(database)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

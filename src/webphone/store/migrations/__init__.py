@@ -1,16 +1,18 @@
 """Schema migrations with Alembic, configured in code: `upgrade(connection)` brings a database
 to `HEAD` inside the caller's transaction; `Database.open()` calls it.
 
-To write migration 0002 after changing `models.py`, from a database at 0001:
+To write the next migration (0003) after changing the models, from a database at HEAD:
 
     from alembic import command
     from webphone.store import Database
     from webphone.store.migrations import HEAD, alembic_config
     with Database.open(url=...) as db, db.engine.begin() as connection:
         command.revision(alembic_config(connection), "what changed", autogenerate=True,
-                         rev_id="0002")
+                         rev_id="0003")
 
-then read and fix the generated `versions/v0002_*.py`, and set `HEAD = "0002"` below.
+then read and fix the generated `versions/v0003_*.py`, and set `HEAD = "0003"` below.
+A model in a module of its own (`api_keys.py`) must be imported by the package, so that
+`Base.metadata` knows its table.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ __all__ = ["HEAD", "alembic_config", "current_revision", "upgrade"]
 
 #: The newest revision in versions/; a test checks that it is Alembic's head. Knowing it
 #: lets an up-to-date database open without importing Alembic (about 150 ms).
-HEAD = "0001"
+HEAD = "0002"
 
 #: pg_advisory_xact_lock key: one process migrates a PostgreSQL database at a time.
 _PG_LOCK_KEY = 0x77656270686F6E65  # "webphone"
@@ -58,10 +60,20 @@ def upgrade(connection: Connection) -> str | None:
     before = current_revision(connection)
     if before == HEAD:
         return before
+    if before is not None and before not in _known_revisions():
+        raise StoreError(
+            f"the database is at revision {before}, which this webphone (at {HEAD}) does not "
+            "know: it was migrated by a newer webphone"
+        )
     from alembic import command  # noqa: PLC0415 - only when there is something to do
 
     command.upgrade(alembic_config(connection), "head")
     return before
+
+
+def _known_revisions() -> set[str]:
+    """The revisions in versions/ (files named v<rev>_<slug>.py)."""
+    return {path.name[1:].split("_", 1)[0] for path in (_HERE / "versions").glob("v*_*.py")}
 
 
 def alembic_config(connection: Connection) -> Config:
