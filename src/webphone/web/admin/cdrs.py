@@ -27,7 +27,7 @@ def outcome_badge(row: CdrRow) -> Markup:
     if row.answered_at is not None:
         return badge("answered", "ok")
     text = " ".join(str(p) for p in (row.sip_status, row.reason) if p) or "not answered"
-    return badge(text[:40], "bad")
+    return badge(text if len(text) <= 40 else text[:39] + "…", "bad")
 
 
 def _party(uri: str | None, name: str | None) -> Markup:

@@ -68,7 +68,7 @@ def nice_ticks(high: float, count: int = 4, *, whole: bool = True) -> list[float
 
 
 def _num(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    return f"{value:g}" if value == int(value) else f"{value:.9f}".rstrip("0")
 
 
 def _svg(label: str, body: Markup, width: int, height: int = HEIGHT) -> Markup:

@@ -175,7 +175,7 @@ def _charts(data: Figures) -> Markup:
         BarRow(
             f"{f.sip_status} {REASONS.get(f.sip_status, '')}".strip()
             if f.sip_status is not None
-            else "No answer from the far end",
+            else "No SIP response (refused here)",
             f.calls,
             FAILED,
         )
