@@ -5,7 +5,8 @@ of another web site, and from that page a visitor calls `echo` and hears it; a c
 is refused by the dial policy; both calls are then found in /admin/calls and /admin/reports.
 The saved password reaches that page in no HTTP response and no gateway message. A page of a
 site the phone does not allow gets no session; a form without the CSRF token, or posted by
-another site's page, is refused; a wrong sign-in password is told.
+another site's page, is refused; a wrong sign-in password is told; the saved look (width, Show
+switches) applies to the embedded phone.
 
 The two "other" web sites are real HTTP servers on 127.0.0.1 (other ports, so other origins):
 `allowed` is the phone's allowed origin, `foreign` is not. Screenshots of the calls list and the
@@ -451,5 +452,32 @@ async def test_a_page_of_a_site_not_allowed_gets_no_session(
             cors = answer.headers.get("access-control-allow-origin")
             assert cors == (origin if status == 200 else None)
         assert not any(SIP_PASSWORD in frame for frame in received.frames)
+    finally:
+        await watched.close()
+
+
+async def test_the_saved_look_applies_to_the_embedded_phone(
+    browser: Browser, server: WebphoneServer, allowed: Site, snippet: str, admin: Page
+) -> None:
+    # The snippet has no attributes: the width and the Show switches come from the saved phone.
+    await admin.goto(f"/admin/components/{COMPONENT}/edit")
+    await admin.get_by_label("Width (pixels)").fill("260")
+    await admin.get_by_label("Dialpad", exact=True).uncheck()
+    await admin.get_by_label("Hold", exact=True).uncheck()
+    await admin.get_by_role("button", name="Save changes").click()
+    await expect(admin.get_by_text("Saved.", exact=False)).to_be_visible()
+    watched, phone, _ = await _visitor_page(browser, server, allowed, snippet, "/look")
+    try:
+        await phone.registered()
+        await expect(phone.part("dialpad")).to_be_hidden()
+        await expect(phone.part("dial")).to_be_visible()
+        box = await phone.element.bounding_box()
+        assert box is not None and abs(box["width"] - 260) <= 2, box
+        await phone.dial("echo")
+        await phone.wait_event("answer")
+        await expect(phone.button("Mute")).to_be_visible()
+        await expect(phone.button("Hold")).to_be_hidden()
+        await phone.click("Hang up")
+        await phone.wait_event("end")
     finally:
         await watched.close()
