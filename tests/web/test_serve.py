@@ -65,9 +65,9 @@ async def test_demo_users_call_echo_and_the_call_is_stored(
     assert cdr["sip_status"] == 200 and cdr["media"]["packets_received"] > 0
 
     with Database.open(tmp_path) as db:
-        for _ in range(50):  # the row is written off the event loop
+        for _ in range(50):  # the row is finished off the event loop
             rows = db.cdrs.list()
-            if rows:
+            if rows and all(r.state == "ended" for r in rows):
                 break
             await asyncio.sleep(0.1)
         assert [(r.call_id, r.state, r.sip_status) for r in rows] == [
