@@ -14,22 +14,12 @@ from typing import Any
 
 from sqlalchemy import String
 
+from ..phone.cdr import MEDIA_FIELDS
 from .errors import ValidationError
 from .models import DIRECTIONS, CdrRow
 
 __all__ = ["MEDIA_FIELDS", "cdr_dict", "iso", "row_values"]
 
-MEDIA_FIELDS = (
-    "codec",
-    "packets_sent",
-    "packets_received",
-    "bytes_sent",
-    "bytes_received",
-    "packets_lost",
-    "jitter_ms",
-    "rtt_ms",
-    "mos",
-)
 # CDR key -> column, where they differ.
 _RENAMED = {"from": "from_uri", "to": "to_uri"}
 _TEXT = ("call_id", "from", "from_name", "to", "to_name", "cli", "server", "reason")
