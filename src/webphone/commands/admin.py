@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 
 from ..store import AdminUsers, Database, ExistsError, NotFoundError, ValidationError
-from ._prompt import fail, read_password
+from ._common import data_dir_parent, fail, read_password
 
 __all__ = ["FIRST_ADMIN", "add_parser", "create_first_admin"]
 
@@ -23,12 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "database (<data dir>/webphone.db or $WEBPHONE_DATABASE_URL).",
     )
     actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="where webphone.db lives (default: $WEBPHONE_DATA_DIR or ~/.local/share/webphone)",
-    )
+    common = data_dir_parent()
     create = actions.add_parser("create", parents=[common], help="create an admin")
     create.add_argument("name", help="the sign-in name (letters, digits, . _ @ + -)")
     create.add_argument("--password", help="at least 8 characters (prompted for on a terminal)")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..store import ApiKeys, Database, StoreError
+from ._common import data_dir_parent
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,13 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "database keeps only its SHA-256.",
     )
     actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="where webphone.db lives (default: $WEBPHONE_DATA_DIR or ~/.local/share/webphone; "
-        "$WEBPHONE_DATABASE_URL names a PostgreSQL database instead)",
-    )
+    common = data_dir_parent()
     create = actions.add_parser("create", parents=[common], help="make a key and print it")
     create.add_argument("name", help="who or what uses it (grafana, billing-export, ...)")
     create.set_defaults(run=_create)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from ..sipserver import ConfigError, ServerConfig, SipServer, parse_hostport
 from ..sipserver.config import DEFAULT_TCP, DEFAULT_UDP, DEFAULT_WS, Address, format_hostport
 from ..store import UserStore
+from ._common import add_data_dir
 
 
 def _listen(flag: str) -> Callable[[str], Address | None]:
@@ -46,11 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--domain",
         help="the digest realm (default: the host of each request's Request-URI)",
     )
-    server.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="where webphone.db lives (default: $WEBPHONE_DATA_DIR or ~/.local/share/webphone)",
-    )
+    add_data_dir(server)
     server.set_defaults(run=_run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..store import UserError, UserExistsError, UserNotFoundError, UserStore, validate_name
-from ._prompt import fail, read_password
+from ._common import data_dir_parent, fail, read_password
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,12 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="The SIP users of the embedded SIP server, kept in <data dir>/webphone.db.",
     )
     actions = user.add_subparsers(dest="action", required=True, metavar="ACTION")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="where webphone.db lives (default: $WEBPHONE_DATA_DIR or ~/.local/share/webphone)",
-    )
+    common = data_dir_parent()
     add = actions.add_parser("add", parents=[common], help="add a user")
     add.add_argument("name", help="the SIP user name (letters, digits, . _ ~ + -)")
     add.add_argument("--password", help="the password (prompted for when omitted on a terminal)")
